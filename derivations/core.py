@@ -1,0 +1,247 @@
+"""Building blocks every derivation module uses: steps, proofs, sections, kernel specs.
+
+A derivation is a list of :class:`Section` objects, one per SPEC claim (or group of claims).
+A section holds the paper's statement as prose, the derivation as named intermediate
+:class:`Step` objects, and the :class:`Proof` objects SymPy established. It renders itself as
+LaTeX (an ``align*`` block of named steps, never one page-wide expression) or as plain text.
+
+A derivation also hands codegen the expressions to print, as :class:`KernelSpec` objects.
+Nothing here evaluates numbers with NumPy: this package is SymPy only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from .notation import latex
+
+__all__ = [
+    "Derivation",
+    "KernelArg",
+    "KernelSpec",
+    "Proof",
+    "Section",
+    "Step",
+    "is_zero",
+    "prove_equal",
+]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One named intermediate: ``lhs rel rhs``, with an optional remark.
+
+    ``lhs`` and ``rhs`` are SymPy expressions or ready LaTeX strings; ``text`` is the
+    plain-text rendering used when either side is a LaTeX string.
+    """
+
+    name: str
+    lhs: object
+    rhs: object
+    rel: str = "="
+    note: str = ""
+    text: str = ""
+
+    def to_latex(self) -> str:
+        rel = {"=": "=", "<=": r"\le", "!=": r"\ne", "~tr": r"\approx_{tr}", "<": "<"}.get(
+            self.rel, self.rel
+        )
+        return rf"{latex(self.lhs)} &{rel} {latex(self.rhs)} \tag*{{\footnotesize {self.name}}}"
+
+    def to_text(self) -> str:
+        if self.text:
+            body = self.text
+        elif isinstance(self.lhs, str) or isinstance(self.rhs, str):
+            body = f"{self.lhs} {self.rel} {self.rhs}"
+        else:
+            body = f"{sp.sstr(self.lhs)} {self.rel} {sp.sstr(self.rhs)}"
+        line = f"  [{self.name}] {body}"
+        return line + (f"\n      ({self.note})" if self.note else "")
+
+
+@dataclass(frozen=True)
+class Proof:
+    """What SymPy established for a claim, and how.
+
+    ``holds`` is the result of the check, ``method`` says how it was checked (for example
+    ``simplify(lhs - rhs) == 0`` over stated cases) and ``detail`` what was found.
+    """
+
+    claim: str
+    statement: str
+    method: str
+    holds: bool
+    detail: str = ""
+
+
+@dataclass
+class Section:
+    """One claim (or a group of claims) of the paper: statement, derivation steps, proofs."""
+
+    claims: tuple[str, ...]
+    title: str
+    paper_ref: str
+    prose: str
+    steps: list[Step] = field(default_factory=list)
+    proofs: list[Proof] = field(default_factory=list)
+
+    def to_latex(self) -> str:
+        ids = ", ".join(self.claims)
+        out = [rf"\subsection*{{{ids}: {self.title}}}", rf"\emph{{Paper: {self.paper_ref}.}}", ""]
+        out.append(self.prose.strip())
+        if self.steps:
+            out.append(r"\begin{align*}")
+            out.append(" \\\\\n".join(step.to_latex() for step in self.steps))
+            out.append(r"\end{align*}")
+            notes = [s for s in self.steps if s.note]
+            if notes:
+                out.append(r"\begin{itemize}")
+                out.extend(rf"\item[] \textbf{{{s.name}}}: {s.note}" for s in notes)
+                out.append(r"\end{itemize}")
+        if self.proofs:
+            out.append(r"\paragraph{Machine-checked.}")
+            out.append(r"\begin{itemize}")
+            for proof in self.proofs:
+                mark = r"\textbf{proved}" if proof.holds else r"\textbf{FAILED}"
+                detail = f" {proof.detail}" if proof.detail else ""
+                out.append(
+                    rf"\item {proof.claim}: {proof.statement} --- {mark} by {proof.method}.{detail}"
+                )
+            out.append(r"\end{itemize}")
+        return "\n".join(out) + "\n"
+
+    def to_text(self) -> str:
+        ids = ", ".join(self.claims)
+        out = [f"{ids}: {self.title}  [paper: {self.paper_ref}]", _strip_tex(self.prose.strip())]
+        out.extend(step.to_text() for step in self.steps)
+        for proof in self.proofs:
+            status = "proved" if proof.holds else "FAILED"
+            out.append(f"  {status}: {proof.statement} ({proof.method}) {proof.detail}".rstrip())
+        return "\n".join(out) + "\n"
+
+
+def _strip_tex(text: str) -> str:
+    """A readable plain-text form of short prose containing inline TeX."""
+    for a, b in (("$", ""), (r"\emph{", ""), (r"\,", " "), ("~", " "), ("}", ""), ("{", "")):
+        text = text.replace(a, b)
+    return text
+
+
+LATEX_PREAMBLE = r"""\documentclass[10pt]{article}
+\usepackage[margin=2.2cm]{geometry}
+\usepackage{amsmath,amssymb}
+\usepackage[T1]{fontenc}
+\allowdisplaybreaks
+\setlength{\parindent}{0pt}
+\setlength{\parskip}{4pt}
+"""
+
+
+@dataclass
+class Derivation:
+    """A derivation module's whole content: sections in the paper's order."""
+
+    name: str
+    title: str
+    source: str
+    notation: str
+    sections: list[Section]
+
+    @property
+    def proofs(self) -> list[Proof]:
+        return [p for s in self.sections for p in s.proofs]
+
+    def claims(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for section in self.sections:
+            seen.update(dict.fromkeys(section.claims))
+        return list(seen)
+
+    def to_latex_body(self) -> str:
+        """The derivation as a LaTeX ``\\section`` (to be placed in a document)."""
+        parts = [
+            rf"\section{{{self.title}}}",
+            rf"\emph{{Source: {self.source}.}}",
+            "",
+            self.notation.strip(),
+            "",
+        ]
+        parts.extend(section.to_latex() for section in self.sections)
+        return "\n".join(parts)
+
+    def to_latex(self) -> str:
+        """A complete, compilable LaTeX article containing this derivation."""
+        return latex_document(f"errorflow: {self.title}", [self.to_latex_body()])
+
+    def to_text(self) -> str:
+        head = f"{self.title}\nSource: {self.source}\n{'=' * len(self.title)}\n"
+        return head + "\n".join(section.to_text() for section in self.sections)
+
+
+def latex_document(title: str, bodies: Iterable[str]) -> str:
+    """Wrap section bodies in one complete amsmath article."""
+    return (
+        LATEX_PREAMBLE
+        + rf"\title{{{title}}}"
+        + "\n\\date{}\n\\begin{document}\n\\maketitle\n"
+        + "\n".join(bodies)
+        + "\n\\end{document}\n"
+    )
+
+
+def is_zero(expr: sp.Expr) -> bool:
+    """True when SymPy can show ``expr`` is identically zero (expand, then simplify)."""
+    expanded = sp.expand(expr)
+    if expanded == 0:
+        return True
+    return sp.simplify(expanded) == 0
+
+
+def prove_equal(
+    claim: str, statement: str, lhs: sp.Expr, rhs: sp.Expr, detail: str = ""
+) -> Proof:
+    """Prove ``lhs == rhs`` identically as ``simplify(lhs - rhs) == 0``."""
+    return Proof(claim, statement, "simplify(lhs - rhs) = 0", is_zero(lhs - rhs), detail)
+
+
+@dataclass(frozen=True)
+class KernelArg:
+    """An argument of a generated kernel: its name and what it holds (shape, meaning)."""
+
+    name: str
+    doc: str
+
+
+@dataclass(frozen=True)
+class KernelSpec:
+    """A numeric kernel for codegen: inputs, named output expressions, and the math it computes.
+
+    ``kind`` is ``"elementwise"`` (symbols stand for NumPy arrays of any shape, evaluated
+    elementwise) or ``"matrix"`` (``MatrixSymbol`` arguments; vectors are 1-D arrays).
+    """
+
+    name: str
+    summary: str
+    math: str
+    claims: tuple[str, ...]
+    args: tuple[KernelArg, ...]
+    symbols: tuple[sp.Basic, ...]
+    outputs: tuple[sp.Basic, ...]
+    kind: str = "elementwise"
+
+    def __post_init__(self) -> None:
+        if len(self.args) != len(self.symbols):
+            raise ValueError(f"kernel {self.name}: {len(self.args)} args, {len(self.symbols)} symbols")
+        if self.kind not in ("elementwise", "matrix"):
+            raise ValueError(f"kernel {self.name}: unknown kind {self.kind!r}")
+
+
+def symbols_in(exprs: Sequence[sp.Basic]) -> set[sp.Basic]:
+    """All free symbols of a sequence of expressions."""
+    out: set[sp.Basic] = set()
+    for e in exprs:
+        out |= e.free_symbols
+    return out

@@ -1,0 +1,106 @@
+"""The paper's notation as SymPy objects, and the one LaTeX printer that renders it.
+
+Hochreiter & Schmidhuber (1997) write ``w_ij`` for the weight *from unit j to unit i*,
+``net_i(t)`` for a net input, ``y^i(t)`` for an activation, ``f'_i(net_i(t))`` for a slope
+and ``\\vartheta_i(t)`` for a back-propagated error signal (SPEC section 0). The classes below
+are unevaluated SymPy functions of ``(unit, time)`` so that expressions keep that notation,
+and :class:`PaperLatexPrinter` prints them exactly as the paper does (the way
+``sympy.physics.vector`` subclasses the LaTeX printer for its own notation).
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+
+__all__ = [
+    "ErrorSignal",
+    "NetInput",
+    "PaperLatexPrinter",
+    "Slope",
+    "UnitOutput",
+    "latex",
+    "partial",
+    "t",
+    "weight",
+]
+
+#: The current time step of the paper's error-flow analysis.
+t = sp.Symbol("t", integer=True)
+
+
+class _UnitTimeFunction(sp.Function):
+    """An unevaluated quantity indexed by a unit and a time step."""
+
+    nargs = 2
+
+    @property
+    def unit(self) -> sp.Basic:
+        return self.args[0]
+
+    @property
+    def time(self) -> sp.Basic:
+        return self.args[1]
+
+
+class ErrorSignal(_UnitTimeFunction):
+    r"""``\vartheta_u(t)``: the error signal of unit u at time t (SPEC B1/B2)."""
+
+
+class NetInput(_UnitTimeFunction):
+    r"""``net_u(t) = \sum_j w_{uj} y^j(t-1)``."""
+
+
+class UnitOutput(_UnitTimeFunction):
+    r"""``y^u(t) = f_u(net_u(t))``."""
+
+
+class Slope(_UnitTimeFunction):
+    r"""``f'_u(net_u(t))``: the slope of unit u's squashing function at time t."""
+
+
+def weight(i: object, j: object) -> sp.Symbol:
+    """The weight ``w_ij`` from unit j to unit i, as a real symbol."""
+    return sp.Symbol(f"w_{{{i}{j}}}", real=True)
+
+
+class PaperLatexPrinter(LatexPrinter):
+    """LaTeX printer with the paper's notation for units, time steps and error signals."""
+
+    def _unit_time(self, expr: _UnitTimeFunction) -> tuple[str, str]:
+        return self._print(expr.unit), self._print(expr.time)
+
+    def _print_ErrorSignal(self, expr: ErrorSignal, exp: str | None = None) -> str:
+        u, tt = self._unit_time(expr)
+        base = rf"\vartheta_{{{u}}}({tt})"
+        return rf"{base}^{{{exp}}}" if exp else base
+
+    def _print_NetInput(self, expr: NetInput, exp: str | None = None) -> str:
+        u, tt = self._unit_time(expr)
+        base = rf"net_{{{u}}}({tt})"
+        return rf"{base}^{{{exp}}}" if exp else base
+
+    def _print_UnitOutput(self, expr: UnitOutput, exp: str | None = None) -> str:
+        u, tt = self._unit_time(expr)
+        base = rf"y^{{{u}}}({tt})"
+        return rf"\left({base}\right)^{{{exp}}}" if exp else base
+
+    def _print_Slope(self, expr: Slope, exp: str | None = None) -> str:
+        u, tt = self._unit_time(expr)
+        base = rf"f'_{{{u}}}(net_{{{u}}}({tt}))"
+        return rf"\left({base}\right)^{{{exp}}}" if exp else base
+
+
+_PRINTER_SETTINGS = {"mul_symbol": None, "fold_short_frac": False}
+
+
+def latex(expr: object) -> str:
+    """Render ``expr`` in the paper's notation; strings pass through unchanged."""
+    if isinstance(expr, str):
+        return expr
+    return PaperLatexPrinter(_PRINTER_SETTINGS).doprint(expr)
+
+
+def partial(numerator: object, denominator: object) -> str:
+    r"""``\frac{\partial a}{\partial b}`` for two expressions (LaTeX only)."""
+    return rf"\frac{{\partial {latex(numerator)}}}{{\partial {latex(denominator)}}}"

@@ -1,0 +1,15 @@
+"""errorflow's numeric kernels: NumPy only, no SymPy at run time.
+
+``numeric/_generated/`` holds kernels printed from the derivations by ``errorflow codegen``
+(never edited by hand); the modules here are thin, checked, array-level wrappers:
+
+* :mod:`errorflow.numeric.rnn`: conventional recurrent nets, BPTT, Hochreiter's scaling
+  factor and its log-space form (SPEC B1-B10);
+* :mod:`errorflow.numeric.activations`: the squashing functions by name (A1-A3);
+* :mod:`errorflow.numeric.logspace`: careful primitives for numbers outside float64 (B10).
+"""
+
+from . import activations, logspace, rnn
+from ._validate import Float64RangeError, InvalidArgumentError
+
+__all__ = ["Float64RangeError", "InvalidArgumentError", "activations", "logspace", "rnn"]

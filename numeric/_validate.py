@@ -1,0 +1,87 @@
+"""Argument checking shared by the public numeric API.
+
+Every public function turns bad input into an :class:`InvalidArgumentError` (a ``ValueError``)
+whose message names the argument and says what was expected, before NumPy sees it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["Float64RangeError", "InvalidArgumentError", "as_array", "require"]
+
+
+class InvalidArgumentError(ValueError):
+    """A public function got an argument it cannot use; ``.argument`` names it."""
+
+    def __init__(self, argument: str, message: str) -> None:
+        super().__init__(f"{argument}: {message}")
+        self.argument = argument
+
+
+class Float64RangeError(InvalidArgumentError, ArithmeticError):
+    """A float64 result would overflow, or underflow to 0 or a subnormal, silently.
+
+    Raised instead of returning the wrong number; the message names the log-space function
+    that returns the same quantity as sign and log-magnitude.
+    """
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    return f"{type(value).__name__} {value!r}"[:120]
+
+
+def as_array(
+    value: object,
+    name: str,
+    *,
+    ndim: int | tuple[int, ...],
+    shape: tuple[int | None, ...] | None = None,
+    what: str = "",
+    finite: bool = True,
+) -> np.ndarray:
+    """``value`` as a float64 array, checked.
+
+    ``ndim`` is the allowed number of dimensions, ``shape`` the expected shape with ``None``
+    for a free axis, ``what`` a short description used in messages (e.g. ``"(q, n)"``), and
+    ``finite`` rejects NaN and infinities.
+    """
+    expected = what or (f"{ndim}-D" if isinstance(ndim, int) else f"{ndim}-D")
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # ragged nested sequences and the like
+        raise InvalidArgumentError(name, f"expected a real array {expected}; {exc}") from None
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.floating)
+        or np.issubdtype(arr.dtype, np.integer)
+        or np.issubdtype(arr.dtype, np.bool_)
+    ):
+        raise InvalidArgumentError(
+            name, f"expected a real array {expected}, got {_describe(value)}"
+        )
+    arr = arr.astype(np.float64, copy=False)
+    allowed = (ndim,) if isinstance(ndim, int) else ndim
+    if arr.ndim not in allowed:
+        raise InvalidArgumentError(
+            name, f"expected a {expected} array, got {arr.ndim}-D shape {arr.shape}"
+        )
+    if shape is not None:
+        if len(shape) != arr.ndim or any(
+            s is not None and s != a for s, a in zip(shape, arr.shape, strict=False)
+        ):
+            raise InvalidArgumentError(name, f"expected shape {expected}, got {arr.shape}")
+    if finite and not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise InvalidArgumentError(
+            name,
+            f"expected finite values, got {arr[tuple(bad)]} at index {tuple(int(i) for i in bad)}",
+        )
+    return arr
+
+
+def require(condition: bool, name: str, message: str) -> None:
+    """Raise :class:`InvalidArgumentError` for ``name`` unless ``condition`` holds."""
+    if not condition:
+        raise InvalidArgumentError(name, message)

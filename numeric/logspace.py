@@ -1,0 +1,141 @@
+"""Numerically careful primitives for quantities that leave float64 (SPEC B10).
+
+* :func:`signed_logsumexp`: ``log|sum_i s_i e^{a_i}|`` and its sign, without overflow or
+  underflow, for terms of either sign.
+* :func:`scaled_matrix_chain`: the product ``S(q) = D_q W^T ... D_1 W^T`` of Hochreiter's scaling
+  factor (eq. 1) with every column carried as a float64 mantissa times an integer power of two.
+  Rescaling by a power of two is exact, so where the result fits in float64 it is the same
+  number the plain product gives, and where it does not it is still exact to float64 relative
+  precision. When one column would span more than float64's range, it falls back to the
+  entry-wise signed log-sum-exp recursion, so no entry silently becomes 0.
+
+Each step calls the generated kernel ``scaling_step`` (``numeric/_generated/bptt.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._generated.bptt import scaling_step
+
+__all__ = ["ScaledMatrix", "signed_logsumexp", "scaled_matrix_chain"]
+
+LN2 = float(np.log(2.0))
+#: Mantissas smaller than this (relative to their column's maximum) have lost, or are about to
+#: lose, float64 precision: the chain then switches to the log-space recursion.
+_TINY = 2.0**-1000
+
+
+def signed_logsumexp(
+    log_abs: np.ndarray, signs: np.ndarray, axis: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(sign, log|sum s_i e^{a_i}|)`` along ``axis``; all terms zero gives ``(0, -inf)``.
+
+    ``log_abs`` holds ``a_i`` (``-inf`` for a zero term), ``signs`` holds ``s_i`` in
+    {-1, 0, 1}. The largest ``a_i`` is factored out (B10's shift identity), so no exponential
+    overflows and the largest term is exact.
+    """
+    log_abs = np.where(signs == 0, -np.inf, log_abs)
+    top = np.max(log_abs, axis=axis, keepdims=True)
+    finite_top = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(under="ignore"):
+        total = np.sum(signs * np.exp(log_abs - finite_top), axis=axis, keepdims=True)
+    with np.errstate(divide="ignore"):
+        out = np.log(np.abs(total)) + finite_top
+    out = np.where(total == 0, -np.inf, out)
+    return np.squeeze(np.sign(total), axis), np.squeeze(out, axis)
+
+
+@dataclass(frozen=True)
+class ScaledMatrix:
+    """A matrix held as ``sign * exp(log_abs)`` entry by entry (the log-space result)."""
+
+    sign: np.ndarray
+    log_abs: np.ndarray
+
+
+def _step_factors(slopes: np.ndarray, log_slopes: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per step ``m``: mantissa row ``D_m 2^{-k_m}`` and integer exponent ``k_m``.
+
+    Where every slope of a step is a normal float64 the slopes are used as they are
+    (``k_m = 0``, exact); otherwise they are rebuilt from the log-slopes around the step's
+    largest one.
+    """
+    q = slopes.shape[0]
+    exps = np.zeros(q, dtype=np.int64)
+    mant = slopes.copy()
+    if log_slopes is None:
+        return mant, exps
+    bad = np.any(slopes < np.finfo(np.float64).tiny, axis=1)
+    if np.any(bad):
+        k = np.floor(np.max(log_slopes[bad], axis=1) / LN2).astype(np.int64)
+        with np.errstate(under="ignore"):
+            mant[bad] = np.exp(log_slopes[bad] - (k * LN2)[:, None])
+        exps[bad] = k
+    return mant, exps
+
+
+def _chain_by_columns(
+    W: np.ndarray, mant: np.ndarray, exps: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Mantissa ``M`` and column exponents ``e`` with ``S = M 2^e``; ``None`` when a column
+    needs more than float64's range (then the caller uses the log-space recursion)."""
+    n = W.shape[0]
+    M = np.eye(n)
+    e = np.zeros(n, dtype=np.int64)
+    structural = None
+    if np.any(W == 0):
+        # Entries that are zero for every value of the nonzero weights: no path of length m.
+        links = (W.T != 0).astype(np.float64)
+        structural = np.eye(n, dtype=bool)
+    for m in range(mant.shape[0]):
+        with np.errstate(under="ignore"):
+            M = scaling_step(mant[m], W, M)
+        mag = np.abs(M)
+        _, k = np.frexp(np.max(mag, axis=0))
+        small = mag < np.ldexp(_TINY, k)
+        if structural is not None:
+            structural = (links @ structural) > 0
+            small &= structural
+        if np.any(small):
+            return None
+        M = np.ldexp(M, -k)
+        e += k
+    return M, e + int(np.sum(exps))
+
+
+def _chain_in_logs(W: np.ndarray, log_slopes: np.ndarray) -> ScaledMatrix:
+    """Entry-wise signed log-space recursion ``log|S(m)[v,u]| = log f'_v + log|sum_l ...|``."""
+    n = W.shape[0]
+    with np.errstate(divide="ignore"):
+        log_w = np.log(np.abs(W))
+    sign_w = np.sign(W)
+    log_s = np.where(np.eye(n, dtype=bool), 0.0, -np.inf)
+    sign_s = np.eye(n)
+    for m in range(log_slopes.shape[0]):
+        terms = log_w[:, :, None] + log_s[:, None, :]  # [l, v, u]
+        signs = sign_w[:, :, None] * sign_s[:, None, :]
+        sign_s, log_s = signed_logsumexp(terms, signs, axis=0)
+        log_s = log_s + log_slopes[m][:, None]
+    return ScaledMatrix(sign_s, log_s)
+
+
+def scaled_matrix_chain(
+    W: np.ndarray, slopes: np.ndarray, log_slopes: np.ndarray
+) -> tuple[ScaledMatrix, tuple[np.ndarray, np.ndarray] | None]:
+    """``S(q) = F'(t-q) W^T ... F'(t-1) W^T`` (B3(b)) without leaving float64 (B10).
+
+    ``slopes[m-1]`` holds ``f'(net(t-m))`` and ``log_slopes[m-1]`` its logarithm. Returns the
+    log-space result and, when the column-scaled route succeeded, its exact mantissa and
+    column exponents ``(M, e)`` with ``S = M * 2**e`` (``None`` after the log-space fallback).
+    """
+    mant, exps = _step_factors(slopes, log_slopes)
+    scaled = _chain_by_columns(W, mant, exps)
+    if scaled is None:
+        return _chain_in_logs(W, log_slopes), None
+    M, e = scaled
+    with np.errstate(divide="ignore"):
+        log_abs = np.log(np.abs(M)) + (e * LN2)[None, :]
+    return ScaledMatrix(np.sign(M), log_abs), scaled
