@@ -29,6 +29,7 @@ import itertools
 from functools import cache
 
 import sympy as sp
+from sympy.calculus.util import maximum
 
 from .core import (
     Derivation,
@@ -531,6 +532,20 @@ def _section_b5_b6_b8() -> Section:
                 "limit",
                 vanish and explode,
             ),
+            Proof(
+                "B6",
+                r"$\max_{net} f'(net)\,|w| = |w|/4$ for the logistic $f$, so $|w| < 4$ makes "
+                r"every factor $< 1$",
+                "sympy.calculus.util.maximum over the reals",
+                maximum(SQUASHING["logistic"].df, _x, sp.S.Reals) == fmax,
+            ),
+            Proof(
+                "B8",
+                r"$K\,n\,\rho^q \to 0$ for $\rho = (1+a)^{-1} < 1$: summing over $K$ output "
+                r"units keeps the decay",
+                "limit",
+                sp.limit(sp.Symbol("K", positive=True) * n * (1 / (1 + a_)) ** qi, qi, sp.oo) == 0,
+            ),
         ],
     )
 
@@ -573,7 +588,7 @@ def _section_b7() -> Section:
             r"paper's $w = \coth(net/2)/y$, which is implicit because $net$ depends on $w$. With "
             r"$c = 0$ the optimum solves $net\,\tanh(net/2) = 1$. So ``$< 1$ for $|w| < 4$'' is "
             r"sufficient, not necessary: the factor can exceed 1 only when $|y|$ is below the "
-            r"peak value, which needs $|w|$ above the threshold."
+            r"peak value, and the maximising $|w|$ is then above the threshold."
         ),
         steps=[
             Step("factor", r"\phi(w)", factor, text="phi(w) = f'(w y + c) w"),
@@ -604,10 +619,17 @@ def _section_b7() -> Section:
             ),
             Step(
                 "threshold",
-                r"|w|",
+                r"|w^*|",
                 rf"\frac{{net^*}}{{|y|}} > {sp.Float(opt.w_threshold, 12)} "
-                rf"\quad\text{{when the factor exceeds 1}}",
-                text=f"factor > 1 needs |y| < {opt.peak:.7f} and |w| > {opt.w_threshold:.7f}",
+                rf"\quad\text{{when the peak exceeds 1, i.e. }} |y| < {sp.Float(opt.peak, 7)}",
+                note=(
+                    r"Any factor above 1 also needs $|w| > 4$, since $|f'(net)\,w| \le |w|/4$; "
+                    r"the optimal $w^* = net^*/y$ is then larger still."
+                ),
+                text=(
+                    f"peak > 1 needs |y| < {opt.peak:.7f}, and then |w*| = net*/|y| > "
+                    f"{opt.w_threshold:.7f}; any factor > 1 needs |w| > 4"
+                ),
             ),
         ],
         proofs=[
@@ -757,7 +779,7 @@ def derivation() -> Derivation:
     return Derivation(
         name="bptt",
         title="Conventional BPTT: exponentially decaying error",
-        source="Hochreiter & Schmidhuber (1997), section 3.1, eqs. (1)-(2); SPEC B1-B10",
+        source="Hochreiter \\& Schmidhuber (1997), section 3.1, eqs. (1)-(2); SPEC B1-B10",
         notation=(
             r"Non-input units $1..n$; $w_{ij}$ is the weight from unit $j$ to unit $i$, "
             r"$[W]_{ij} = w_{ij}$; $net_i(t) = \sum_j w_{ij} y^j(t-1)$ (plus external input), "

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from .notation import latex
+from .notation import latex, text
 
 __all__ = [
     "Derivation",
@@ -54,10 +54,8 @@ class Step:
     def to_text(self) -> str:
         if self.text:
             body = self.text
-        elif isinstance(self.lhs, str) or isinstance(self.rhs, str):
-            body = f"{self.lhs} {self.rel} {self.rhs}"
         else:
-            body = f"{sp.sstr(self.lhs)} {self.rel} {sp.sstr(self.rhs)}"
+            body = f"{text(self.lhs)} {self.rel} {text(self.rhs)}"
         line = f"  [{self.name}] {body}"
         return line + (f"\n      ({self.note})" if self.note else "")
 
@@ -119,20 +117,43 @@ class Section:
         out.extend(step.to_text() for step in self.steps)
         for proof in self.proofs:
             status = "proved" if proof.holds else "FAILED"
-            out.append(f"  {status}: {proof.statement} ({proof.method}) {proof.detail}".rstrip())
+            line = f"  {status}: {proof.statement} ({proof.method}) {proof.detail}".rstrip()
+            out.append(_strip_tex(line))
         return "\n".join(out) + "\n"
 
 
-def _strip_tex(text: str) -> str:
+_TEX_WORDS = (
+    (r"\tfrac12", "1/2"),
+    (r"\tfrac{1}{2}", "1/2"),
+    (r"\emph{", ""),
+    (r"\texttt{", ""),
+    (r"\partial", "d"),
+    (r"\dots", "..."),
+    (r"\cdots", "..."),
+    (r"\le", "<="),
+    (r"\ne", "!="),
+    (r"\infty", "inf"),
+    (r"\,", " "),
+    (r"\;", " "),
+    ("\\", ""),
+    ("$", ""),
+    ("~", " "),
+    ("{", ""),
+    ("}", ""),
+)
+
+
+def _strip_tex(prose: str) -> str:
     """A readable plain-text form of short prose containing inline TeX."""
-    for a, b in (("$", ""), (r"\emph{", ""), (r"\,", " "), ("~", " "), ("}", ""), ("{", "")):
-        text = text.replace(a, b)
-    return text
+    for a, b in _TEX_WORDS:
+        prose = prose.replace(a, b)
+    return prose
 
 
 LATEX_PREAMBLE = r"""\documentclass[10pt]{article}
 \usepackage[margin=2.2cm]{geometry}
 \usepackage{amsmath,amssymb}
+\usepackage{lmodern}
 \usepackage[T1]{fontenc}
 \allowdisplaybreaks
 \setlength{\parindent}{0pt}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.str import StrPrinter
 
 __all__ = [
     "ErrorSignal",
@@ -19,8 +20,10 @@ __all__ = [
     "PaperLatexPrinter",
     "Slope",
     "UnitOutput",
+    "PaperStrPrinter",
     "latex",
     "partial",
+    "text",
     "t",
     "weight",
 ]
@@ -64,11 +67,22 @@ def weight(i: object, j: object) -> sp.Symbol:
     return sp.Symbol(f"w_{{{i}{j}}}", real=True)
 
 
+def _time_first(time: sp.Basic, render) -> str:
+    """``t - q + 1`` rather than SymPy's ``-q + t + 1``: the time symbol leads, as in the paper."""
+    if not (isinstance(time, sp.Add) and t in time.args):
+        return render(time)
+    terms = sorted(sp.Add.make_args(time - t), key=lambda term: (term.is_number, str(term)))
+    out = "t"
+    for term in terms:
+        out += f" - {render(-term)}" if term.could_extract_minus_sign() else f" + {render(term)}"
+    return out
+
+
 class PaperLatexPrinter(LatexPrinter):
     """LaTeX printer with the paper's notation for units, time steps and error signals."""
 
     def _unit_time(self, expr: _UnitTimeFunction) -> tuple[str, str]:
-        return self._print(expr.unit), self._print(expr.time)
+        return self._print(expr.unit), _time_first(expr.time, self._print)
 
     def _print_ErrorSignal(self, expr: ErrorSignal, exp: str | None = None) -> str:
         u, tt = self._unit_time(expr)
@@ -104,3 +118,30 @@ def latex(expr: object) -> str:
 def partial(numerator: object, denominator: object) -> str:
     r"""``\frac{\partial a}{\partial b}`` for two expressions (LaTeX only)."""
     return rf"\frac{{\partial {latex(numerator)}}}{{\partial {latex(denominator)}}}"
+
+
+class PaperStrPrinter(StrPrinter):
+    """Plain-text printer with the paper's notation (``vartheta_u(t)``, ``f'_u(net_u(t))``)."""
+
+    def _time(self, expr: _UnitTimeFunction) -> str:
+        return _time_first(expr.time, self._print)
+
+    def _print_ErrorSignal(self, expr: ErrorSignal) -> str:
+        return f"vartheta_{self._print(expr.unit)}({self._time(expr)})"
+
+    def _print_NetInput(self, expr: NetInput) -> str:
+        return f"net_{self._print(expr.unit)}({self._time(expr)})"
+
+    def _print_UnitOutput(self, expr: UnitOutput) -> str:
+        return f"y^{self._print(expr.unit)}({self._time(expr)})"
+
+    def _print_Slope(self, expr: Slope) -> str:
+        u = self._print(expr.unit)
+        return f"f'_{u}(net_{u}({self._time(expr)}))"
+
+
+def text(expr: object) -> str:
+    """Render ``expr`` as plain text in the paper's notation; strings pass through."""
+    if isinstance(expr, str):
+        return expr
+    return PaperStrPrinter().doprint(expr)

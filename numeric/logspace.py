@@ -90,19 +90,19 @@ def _chain_by_columns(
         # Entries that are zero for every value of the nonzero weights: no path of length m.
         links = (W.T != 0).astype(np.float64)
         structural = np.eye(n, dtype=bool)
-    for m in range(mant.shape[0]):
-        with np.errstate(under="ignore"):
+    with np.errstate(under="ignore"):
+        for m in range(mant.shape[0]):
             M = scaling_step(mant[m], W, M)
-        mag = np.abs(M)
-        _, k = np.frexp(np.max(mag, axis=0))
-        small = mag < np.ldexp(_TINY, k)
-        if structural is not None:
-            structural = (links @ structural) > 0
-            small &= structural
-        if np.any(small):
-            return None
-        M = np.ldexp(M, -k)
-        e += k
+            mag = np.abs(M)
+            _, k = np.frexp(mag.max(axis=0))
+            small = mag < np.ldexp(_TINY, k)
+            if structural is not None:
+                structural = (links @ structural) > 0
+                small &= structural
+            if small.any():
+                return None
+            M = np.ldexp(M, -k)
+            e += k
     return M, e + int(np.sum(exps))
 
 

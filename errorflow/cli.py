@@ -1,0 +1,235 @@
+"""The ``errorflow`` command: derive, codegen, verify, report.
+
+Exit codes: 0 success; 1 a claim failed or the generated kernels drifted; 2 a usage error
+(bad command or option, unknown derivation or claim id, unwritable path), always as one line
+``errorflow: error: ...`` on stderr with no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from errorflow import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A mistake in how the command was called: reported in one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse would print the whole usage block
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    from errorflow import derivations
+
+    parser = _Parser(
+        prog="errorflow",
+        description=(
+            "Derive, print, generate and machine-check the error-flow mathematics of recurrent "
+            "networks (Hochreiter & Schmidhuber 1997)."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"errorflow {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    derive = sub.add_parser(
+        "derive",
+        help="print one derivation, step by step, as LaTeX or text",
+        description="Print a derivation module's steps, proofs and errata.",
+    )
+    derive.add_argument("name", metavar="NAME", help=f"one of: {', '.join(derivations.NAMES)}")
+    derive.add_argument("--format", choices=("latex", "text"), default="latex")
+    derive.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+
+    codegen = sub.add_parser(
+        "codegen",
+        help="regenerate numeric/_generated/ from the derivations",
+        description=(
+            "Print the derivations' expressions as NumPy kernels into numeric/_generated/. "
+            "With --check, write nothing: exit 1 with a unified diff if the committed files "
+            "differ from a fresh generation, are missing or are stale."
+        ),
+    )
+    codegen.add_argument("--check", action="store_true", help="compare only; exit 1 on drift")
+    codegen.add_argument(
+        "--target", metavar="DIR", help="the generated folder (default: the installed package's)"
+    )
+
+    verify = sub.add_parser(
+        "verify",
+        help="run the claims registry",
+        description="Check every registered claim symbolically and numerically.",
+    )
+    verify.add_argument("--json", action="store_true", help="print one JSON list of records")
+    verify.add_argument(
+        "--claim", nargs="+", metavar="ID", default=None, help="only these claim ids (e.g. B3 B7)"
+    )
+    verify.add_argument("--profile", choices=("ci", "thorough"), default="ci")
+
+    report = sub.add_parser(
+        "report",
+        help="verify, then write the LaTeX derivation and the claims table",
+        description=(
+            "Run every claim and write derivations.tex, claims.json and claims.md into DIR."
+        ),
+    )
+    report.add_argument("--out", metavar="DIR", default="errorflow-report")
+    report.add_argument("--profile", choices=("ci", "thorough"), default="ci")
+    return parser
+
+
+def _write_text(path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _cmd_derive(args: argparse.Namespace) -> int:
+    from errorflow import derivations
+
+    try:
+        module = derivations.get(args.name)
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from None
+    d = module.derivation()
+    text = d.to_latex() if args.format == "latex" else d.to_text()
+    if args.output:
+        _write_text(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK if all(p.holds for p in d.proofs) else EXIT_FAILED
+
+
+def _cmd_codegen(args: argparse.Namespace) -> int:
+    from errorflow import codegen
+
+    target = Path(args.target) if args.target else codegen.default_target()
+    files = codegen.generate()
+    if args.check:
+        with tempfile.TemporaryDirectory() as tmp:
+            # Regenerate into a scratch folder first, as a user's `errorflow codegen` would.
+            codegen.write(Path(tmp), files)
+            fresh = {p.name: p.read_text(encoding="utf-8") for p in Path(tmp).glob("*.py")}
+        diff = codegen.compare(target, fresh)
+        if diff:
+            sys.stdout.write(diff)
+            print(
+                f"errorflow: generated kernels in {target} are out of date; "
+                "run `errorflow codegen` to update them",
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
+        print(f"errorflow: {len(files)} generated files in {target} are up to date")
+        return EXIT_OK
+    if args.target and not target.parent.is_dir():
+        raise UsageError(f"cannot write {target}: parent folder does not exist")
+    try:
+        changed = codegen.write(target, files)
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
+    print(f"errorflow: wrote {len(changed)} changed file(s) to {target}: {', '.join(changed) or '-'}")
+    return EXIT_OK
+
+
+def _progress_line(result) -> str:
+    from errorflow.report import format_error
+
+    num = result.numeric
+    cases = "-" if num is None else str(num.cases)
+    err = "-" if num is None else format_error(num.max_error)
+    line = (
+        f"{result.claim.id:<4} {result.status.upper():<7} symbolic: {result.symbolic:<14} "
+        f"cases: {cases:>5}  worst error: {err:>9}  ({result.seconds:.1f} s)"
+    )
+    if result.error:
+        line += f"\n     error: {result.error}"
+    if num is not None:
+        for key, value in num.details.items():
+            line += f"\n     {key}: {value}"
+    return line
+
+
+def _run_claims(ids: Sequence[str] | None, profile: str, stream) -> list:
+    from errorflow import verify
+
+    try:
+        verify.select(ids)
+    except verify.UnknownClaimError as exc:
+        raise UsageError(str(exc.args[0])) from None
+
+    def show(result) -> None:
+        if stream is not None:
+            print(_progress_line(result), file=stream, flush=True)
+
+    return verify.run(ids, profile=profile, progress=show)
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    results = _run_claims(args.claim, args.profile, None if args.json else sys.stdout)
+    if args.json:
+        print(json.dumps([r.record() for r in results], indent=2))
+    else:
+        failed = [r.claim.id for r in results if r.status != "passed"]
+        print(
+            f"{len(results) - len(failed)} passed, {len(failed)} failed"
+            + (f": {', '.join(failed)}" if failed else "")
+        )
+    return EXIT_OK if all(r.status == "passed" for r in results) else EXIT_FAILED
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from errorflow.report import write_report
+
+    out = Path(args.out)
+    parent = out.resolve().parent
+    if not parent.is_dir():
+        raise UsageError(f"cannot write {out}: parent folder {parent} does not exist")
+    print(f"errorflow report -> {out}/ (profile {args.profile})", flush=True)
+    results = _run_claims(None, args.profile, sys.stdout)
+    try:
+        written = write_report(out, results)
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+    for path in written:
+        print(f"wrote {path}")
+    failed = [r.claim.id for r in results if r.status != "passed"]
+    print(f"{len(results) - len(failed)} claims passed, {len(failed)} failed")
+    return EXIT_OK if not failed else EXIT_FAILED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``errorflow`` console script and ``python -m errorflow``."""
+    try:
+        parser = _build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            raise UsageError("missing COMMAND: derive, codegen, verify or report (see --help)")
+        handler = {
+            "derive": _cmd_derive,
+            "codegen": _cmd_codegen,
+            "verify": _cmd_verify,
+            "report": _cmd_report,
+        }[args.command]
+        return handler(args)
+    except UsageError as exc:
+        print(f"errorflow: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("errorflow: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,215 @@
+"""The claims registry: every SPEC claim, how it is checked, and the runner behind the report.
+
+A :class:`Claim` pairs a SPEC id with its symbolic check (the derivation's SymPy proofs) and
+its numeric check (random cases from a seeded generator, compared between independent routes
+and high-precision references). :func:`run` evaluates claims and returns
+:class:`ClaimResult` records; ``record()`` is the JSON form ``errorflow verify --json`` prints.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = [
+    "PROFILES",
+    "REGISTRY",
+    "Budget",
+    "Claim",
+    "ClaimResult",
+    "NumericResult",
+    "UnknownClaimError",
+    "register",
+    "run",
+]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How hard a numeric check tries: ``cases`` random cases, lags up to ``long_q``."""
+
+    name: str
+    cases: int
+    long_q: int
+    seed: int = 19970
+
+
+PROFILES: dict[str, Budget] = {
+    "ci": Budget("ci", cases=24, long_q=2000),
+    "thorough": Budget("thorough", cases=240, long_q=10_000),
+}
+
+
+@dataclass
+class NumericResult:
+    """Outcome of a numeric check.
+
+    ``max_error`` is the worst discrepancy seen (relative error between routes, or for an
+    inequality the worst relative violation, 0.0 when it always held); ``tolerance`` the bound
+    it must stay under; ``details`` extra measured figures (rates, looseness ratios).
+    """
+
+    cases: int
+    max_error: float | None
+    tolerance: float | None = None
+    ok: bool = True
+    details: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        within = (
+            self.max_error is None
+            or self.tolerance is None
+            or (math.isfinite(self.max_error) and self.max_error <= self.tolerance)
+        )
+        return self.ok and within
+
+
+class Tracker:
+    """Accumulates cases and the worst error for a numeric check."""
+
+    def __init__(self, tolerance: float | None) -> None:
+        self.cases = 0
+        self.worst = 0.0
+        self.tolerance = tolerance
+        self.ok = True
+        self.details: dict[str, object] = {}
+
+    def error(self, value: float) -> None:
+        self.cases += 1
+        value = float(value)
+        if not math.isfinite(value):
+            self.ok = False
+            self.worst = math.inf
+        self.worst = max(self.worst, value)
+
+    def require(self, condition: bool, what: str) -> None:
+        if not condition:
+            self.ok = False
+            self.details.setdefault("violations", []).append(what)
+
+    def result(self) -> NumericResult:
+        return NumericResult(self.cases, self.worst, self.tolerance, self.ok, self.details)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One SPEC claim: id, paper section, statement, how it is checked, and the checks."""
+
+    id: str
+    section: str
+    statement: str
+    how: str
+    symbolic: Callable[[], list] | None = None
+    numeric: Callable[[Budget, np.random.Generator], NumericResult] | None = None
+
+
+@dataclass
+class ClaimResult:
+    claim: Claim
+    symbolic: str
+    numeric: NumericResult | None
+    seconds: float
+    error: str | None = None
+
+    @property
+    def status(self) -> str:
+        sym_ok = self.symbolic != "failed"
+        num_ok = self.numeric is None or self.numeric.passed
+        return "passed" if sym_ok and num_ok and self.error is None else "failed"
+
+    def record(self) -> dict[str, object]:
+        """The JSON record of ``errorflow verify --json``."""
+        num = self.numeric
+        max_error = None if num is None or num.max_error is None else float(num.max_error)
+        if max_error is not None and not math.isfinite(max_error):
+            max_error = None
+        return {
+            "id": self.claim.id,
+            "section": self.claim.section,
+            "statement": self.claim.statement,
+            "status": self.status,
+            "symbolic": self.symbolic,
+            "cases": 0 if num is None else int(num.cases),
+            "max_error": max_error,
+        }
+
+
+REGISTRY: dict[str, Claim] = {}
+
+
+def register(claim: Claim) -> Claim:
+    if claim.id in REGISTRY:
+        raise ValueError(f"claim {claim.id} registered twice")
+    REGISTRY[claim.id] = claim
+    return claim
+
+
+class UnknownClaimError(KeyError):
+    """A claim id that is not in the registry."""
+
+
+def _sort_key(cid: str) -> tuple[str, int]:
+    head = cid.rstrip("0123456789")
+    tail = cid[len(head) :]
+    return head, int(tail) if tail else 0
+
+
+def select(ids: Iterable[str] | None = None) -> list[Claim]:
+    """Registered claims in id order, or the named ones (case-insensitive)."""
+    if not ids:
+        return [REGISTRY[k] for k in sorted(REGISTRY, key=_sort_key)]
+    out = []
+    for raw in ids:
+        cid = raw.strip().upper()
+        if cid not in REGISTRY:
+            known = ", ".join(sorted(REGISTRY, key=_sort_key))
+            raise UnknownClaimError(f"unknown claim id {raw!r}; known: {known}")
+        out.append(REGISTRY[cid])
+    return out
+
+
+def _symbolic_status(claim: Claim) -> str:
+    if claim.symbolic is None:
+        return "not applicable"
+    proofs = claim.symbolic()
+    if not proofs:
+        return "not applicable"
+    return "proved" if all(p.holds for p in proofs) else "failed"
+
+
+def run_claim(claim: Claim, budget: Budget) -> ClaimResult:
+    """Evaluate one claim; an exception inside a check is a failure, reported, not raised."""
+    start = time.perf_counter()
+    try:
+        symbolic = _symbolic_status(claim)
+        numeric = None
+        if claim.numeric is not None:
+            rng = np.random.default_rng([budget.seed, *claim.id.encode()])
+            numeric = claim.numeric(budget, rng)
+        return ClaimResult(claim, symbolic, numeric, time.perf_counter() - start)
+    except Exception as exc:  # a check that crashes is a failed claim, with its reason
+        return ClaimResult(
+            claim, "failed", None, time.perf_counter() - start, f"{type(exc).__name__}: {exc}"
+        )
+
+
+def run(
+    ids: Iterable[str] | None = None,
+    profile: str = "ci",
+    progress: Callable[[ClaimResult], None] | None = None,
+) -> list[ClaimResult]:
+    """Run the selected claims under a profile (``"ci"`` or ``"thorough"``)."""
+    if profile not in PROFILES:
+        raise ValueError(f"profile: unknown {profile!r}; known: {', '.join(PROFILES)}")
+    results = []
+    for claim in select(ids):
+        result = run_claim(claim, PROFILES[profile])
+        if progress is not None:
+            progress(result)
+        results.append(result)
+    return results
