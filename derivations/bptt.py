@@ -484,7 +484,7 @@ def _section_b5_b6_b8() -> Section:
             Step(
                 "B6, logistic",
                 r"|f'(net)\, w|",
-                rf"\le {latex(fmax)}\,|w| < 1 \quad\text{{for }} |w| < 4",
+                rf"{latex(fmax)}\,|w| < 1 \quad\text{{for }} |w| < 4",
                 rel="<=",
                 text="|f'(net) w| <= |w|/4 < 1 for |w| < 4",
             ),

@@ -1,0 +1,27 @@
+"""Hypothesis profiles: ``ci`` (the default: deterministic), ``dev`` and ``thorough``.
+
+Select with ``HYPOTHESIS_PROFILE=thorough pytest`` (or ``dev``). ``ci`` is derandomized so a
+run on a clean clone is reproducible.
+"""
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    print_blob=True,
+    max_examples=40,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", deadline=None, max_examples=20)
+settings.register_profile(
+    "thorough",
+    deadline=None,
+    print_blob=True,
+    max_examples=1000,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
