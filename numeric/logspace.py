@@ -6,8 +6,8 @@
   factor (eq. 1) with every column carried as a float64 mantissa times an integer power of two.
   Rescaling by a power of two is exact, so where the result fits in float64 it is the same
   number the plain product gives, and where it does not it is still exact to float64 relative
-  precision. When one column would span more than float64's range, it falls back to the
-  entry-wise signed log-sum-exp recursion, so no entry silently becomes 0.
+  precision. When one column would span more than float64's range, it falls back to carrying
+  every entry with its own exponent, so no entry silently becomes 0.
 
 Each step calls the generated kernel ``scaling_step`` (``numeric/_generated/bptt.py``).
 """
@@ -106,20 +106,46 @@ def _chain_by_columns(
     return M, e + int(np.sum(exps))
 
 
-def _chain_in_logs(W: np.ndarray, log_slopes: np.ndarray) -> ScaledMatrix:
-    """Entry-wise signed log-space recursion ``log|S(m)[v,u]| = log f'_v + log|sum_l ...|``."""
+_ZERO_EXP = -(2**40)  # exponent carried by exact zeros
+
+
+def _split(values: np.ndarray, logs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``values`` as mantissa in [1/2, 1) times ``2**exponent``, exactly where ``values`` is a
+    normal float64, from ``logs`` where it is not."""
+    mant, exp = np.frexp(values)
+    low = values < np.finfo(np.float64).tiny
+    if np.any(low):
+        e = np.floor(logs[low] / LN2).astype(np.int64) + 1
+        mant[low] = np.exp(logs[low] - e * LN2)
+        exp[low] = e
+    return mant, exp.astype(np.int64)
+
+
+def _chain_entrywise(W: np.ndarray, slopes: np.ndarray, log_slopes: np.ndarray) -> ScaledMatrix:
+    """Every entry of ``S(m)`` as its own mantissa and integer exponent (extended range).
+
+    Each step forms ``sum_l w_lv S(m-1)[l, u]`` after aligning the terms of every (v, u) on
+    their largest exponent with exact power-of-two shifts, so the rounding is that of float64
+    arithmetic (no log/exp round trip) while no entry can underflow. Costs O(n^3) per step.
+    """
     n = W.shape[0]
+    slope_m, slope_e = _split(slopes, log_slopes)
+    E = np.where(np.eye(n, dtype=bool), 1, _ZERO_EXP).astype(np.int64)
+    M = np.where(np.eye(n, dtype=bool), 0.5, 0.0)  # 1 = 0.5 * 2^1
+    w_nonzero = (W != 0)[:, :, None]  # [l, v, 1]
+    with np.errstate(under="ignore"):
+        for m in range(slopes.shape[0]):
+            valid = w_nonzero & (M != 0)[:, None, :]  # [l, v, u]
+            exps = np.where(valid, E[:, None, :], _ZERO_EXP)
+            top = exps.max(axis=0)  # (v, u)
+            shift = np.clip(exps - top[None], -1100, 0)
+            terms = np.where(valid, W[:, :, None] * np.ldexp(M[:, None, :], shift), 0.0)
+            total = terms.sum(axis=0) * slope_m[m][:, None]
+            M, e = np.frexp(total)
+            E = np.where(M != 0, top + e + slope_e[m][:, None], _ZERO_EXP)
     with np.errstate(divide="ignore"):
-        log_w = np.log(np.abs(W))
-    sign_w = np.sign(W)
-    log_s = np.where(np.eye(n, dtype=bool), 0.0, -np.inf)
-    sign_s = np.eye(n)
-    for m in range(log_slopes.shape[0]):
-        terms = log_w[:, :, None] + log_s[:, None, :]  # [l, v, u]
-        signs = sign_w[:, :, None] * sign_s[:, None, :]
-        sign_s, log_s = signed_logsumexp(terms, signs, axis=0)
-        log_s = log_s + log_slopes[m][:, None]
-    return ScaledMatrix(sign_s, log_s)
+        log_abs = np.where(M != 0, np.log(np.abs(M)) + E * LN2, -np.inf)
+    return ScaledMatrix(np.sign(M), log_abs)
 
 
 def scaled_matrix_chain(
@@ -134,7 +160,7 @@ def scaled_matrix_chain(
     mant, exps = _step_factors(slopes, log_slopes)
     scaled = _chain_by_columns(W, mant, exps)
     if scaled is None:
-        return _chain_in_logs(W, log_slopes), None
+        return _chain_entrywise(W, slopes, log_slopes), None
     M, e = scaled
     with np.errstate(divide="ignore"):
         log_abs = np.log(np.abs(M)) + (e * LN2)[None, :]
