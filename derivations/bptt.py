@@ -41,7 +41,7 @@ from .core import (
     is_zero,
     prove_equal,
 )
-from .notation import ErrorSignal, NetInput, Slope, UnitOutput, latex, partial, t, weight
+from .notation import ErrorSignal, Slope, UnitOutput, latex, partial, t, weight
 from .squashing import SQUASHING
 from .squashing import x as _x
 
@@ -228,7 +228,7 @@ def b7_optimum(digits: int = 30) -> B7Optimum:
 # The derivation, section by section.
 # ---------------------------------------------------------------------------------------
 def _section_b1_b2() -> Section:
-    k_out, j, i, u = sp.symbols("k j i u")
+    k_out, j, i = sp.symbols("k j i")
     return Section(
         claims=("B1", "B2"),
         title="error signals of BPTT",
@@ -241,7 +241,11 @@ def _section_b1_b2() -> Section:
             r"steps, $e(t)$ holds $d_k(t) - y^k(t)$ at output units and 0 elsewhere."
         ),
         steps=[
-            Step("B1", ErrorSignal(k_out, t), Slope(k_out, t) * (sp.Symbol("d_k(t)") - UnitOutput(k_out, t))),
+            Step(
+                "B1",
+                ErrorSignal(k_out, t),
+                Slope(k_out, t) * (sp.Symbol("d_k(t)") - UnitOutput(k_out, t)),
+            ),
             Step(
                 "B2",
                 ErrorSignal(j, t),
@@ -257,7 +261,8 @@ def _section_b1_b2() -> Section:
             Step(
                 "weight update",
                 r"\Delta w_{jl}",
-                rf"\alpha \sum_t {latex(ErrorSignal(j, t))}\, {latex(UnitOutput(sp.Symbol('l'), t - 1))}",
+                rf"\alpha \sum_t {latex(ErrorSignal(j, t))}\, "
+                rf"{latex(UnitOutput(sp.Symbol('l'), t - 1))}",
                 text="Delta w_jl = alpha sum_t vartheta_j(t) y^l(t-1)",
             ),
         ],
@@ -266,7 +271,7 @@ def _section_b1_b2() -> Section:
 
 
 def _section_b3() -> Section:
-    v, u, l, m, q = sp.symbols("v u l m q")
+    v, u, l, q = sp.symbols("v u l q")
     proofs = []
     for k in (1, 2, 3):
         for qq in (1, 2, 3):
@@ -377,9 +382,7 @@ def _section_b4() -> Section:
                 for uu in range(1, k + 1):
                     ref = eq1_recursion(vv, uu, qq, k)
                     corrected.append(is_zero(path_sum(vv, uu, qq, k) - ref))
-                    transposed.append(
-                        is_zero(eq2_as_printed(vv, uu, qq, k) - ref.xreplace(Wt))
-                    )
+                    transposed.append(is_zero(eq2_as_printed(vv, uu, qq, k) - ref.xreplace(Wt)))
     return Section(
         claims=("B4",),
         title="erratum in eq. (2): the weight index order",
@@ -474,7 +477,12 @@ def _section_b5_b6_b8() -> Section:
             r"flow vanishes under the same conditions."
         ),
         steps=[
-            Step("B5, one linear unit", "S(q)", "w\\,S(q-1) = " + latex(closed), text=f"S(q) = w S(q-1) = {closed}"),
+            Step(
+                "B5, one linear unit",
+                "S(q)",
+                "w\\,S(q-1) = " + latex(closed),
+                text=f"S(q) = w S(q-1) = {closed}",
+            ),
             Step(
                 "B5, W = rQ",
                 r"\|S(q)\|_2",
@@ -653,7 +661,7 @@ def _section_b7() -> Section:
 
 
 def _section_b9() -> Section:
-    nn, q, wmax, fmax, normW = sp.symbols("n q w_max f'_max \\|W\\|_A", positive=True)
+    nn, q, wmax = sp.symbols("n q w_max", positive=True)
     tau = nn * wmax / 4
     spec = prove_equal(
         "B9",
@@ -669,7 +677,8 @@ def _section_b9() -> Section:
         prose=(
             r"With a matrix norm $\|\cdot\|_A$ compatible with the vector norm $\|\cdot\|_x$, "
             r"$f'_{max} := \max_m \|F'(t-m)\|_A$, $W_v$ column $v$ and $W_{u^T}$ row $u$ of $W$, "
-            r"and $|x^T y| \le n\,\|x\|_x \|y\|_x$ when $\max_i |x_i| \le \|x\|_x$, the matrix form "
+            r"and $|x^T y| \le n\,\|x\|_x \|y\|_x$ when $\max_i |x_i| \le \|x\|_x$, the "
+            r"matrix form "
             r"of the scaling factor ($q > 1$) is bounded as follows. It is an extreme-case bound: "
             r"it is reached only when every slope is maximal and every path has the same sign."
         ),
@@ -677,12 +686,15 @@ def _section_b9() -> Section:
             Step(
                 "matrix form",
                 partial(ErrorSignal(sp.Symbol("v"), t - q), ErrorSignal(sp.Symbol("u"), t)),
-                r"(W_{u^T})^T F'(t-1) \prod_{m=2}^{q-1}\bigl(W F'(t-m)\bigr)\, W_v\, f'_v(net_v(t-q))",
+                r"(W_{u^T})^T F'(t-1) \prod_{m=2}^{q-1}\bigl(W F'(t-m)\bigr)\, "
+                r"W_v\, f'_v(net_v(t-q))",
                 text="(W_u^T)^T F'(t-1) prod_{m=2}^{q-1} (W F'(t-m)) W_v f'_v(net_v(t-q))",
             ),
             Step(
                 "bound",
-                r"\Bigl|" + partial(ErrorSignal(sp.Symbol("v"), t - q), ErrorSignal(sp.Symbol("u"), t)) + r"\Bigr|",
+                r"\Bigl|"
+                + partial(ErrorSignal(sp.Symbol("v"), t - q), ErrorSignal(sp.Symbol("u"), t))
+                + r"\Bigr|",
                 r"n\,(f'_{max})^q\, \|W_v\|_x\, \|W_{u^T}\|_x\, \|W\|_A^{q-2}",
                 rel="<=",
                 text="|S[v,u]| <= n f'max^q ||W_v||_x ||W_u^T||_x ||W||_A^(q-2)",
@@ -703,7 +715,9 @@ def _section_b9() -> Section:
             ),
             Step(
                 "tau",
-                r"\Bigl|" + partial(ErrorSignal(sp.Symbol("v"), t - q), ErrorSignal(sp.Symbol("u"), t)) + r"\Bigr|",
+                r"\Bigl|"
+                + partial(ErrorSignal(sp.Symbol("v"), t - q), ErrorSignal(sp.Symbol("u"), t))
+                + r"\Bigr|",
                 r"n\,\tau^q, \quad \tau = \frac{n\,w_{max}}{4} < 1",
                 rel="<=",
                 text="|S[v,u]| <= n tau^q, tau = n w_max / 4 < 1",
@@ -720,7 +734,7 @@ def _section_b10() -> Section:
     lse = M + sp.log(sum(si * sp.exp(ai - M) for si, ai in zip(s, a, strict=True)))
     direct = sp.log(sum(si * sp.exp(ai) for si, ai in zip(s, a, strict=True)))
     shift = is_zero(sp.expand_log(sp.exp(lse) - sp.exp(direct), force=True).rewrite(sp.exp))
-    e, k_ = sp.symbols("e k", integer=True)
+    e = sp.Symbol("e", integer=True)
     mant = sp.Symbol("m", positive=True)
     scaled = is_zero(sp.log(mant * 2**e) - (sp.log(mant) + e * sp.log(2)))
     return Section(
@@ -804,7 +818,9 @@ def kernel_specs() -> list[KernelSpec]:
     return [
         KernelSpec(
             name="output_error",
-            summary="Output-unit error signal vartheta_k(t) = f'_k(net_k(t)) (d_k(t) - y^k(t)) (B1).",
+            summary=(
+                "Output-unit error signal vartheta_k(t) = f'_k(net_k(t)) (d_k(t) - y^k(t)) (B1)."
+            ),
             math=sp.sstr(fpe * (d - yv)),
             claims=("B1",),
             args=(

@@ -221,9 +221,7 @@ def is_zero(expr: sp.Expr) -> bool:
     return sp.simplify(expanded) == 0
 
 
-def prove_equal(
-    claim: str, statement: str, lhs: sp.Expr, rhs: sp.Expr, detail: str = ""
-) -> Proof:
+def prove_equal(claim: str, statement: str, lhs: sp.Expr, rhs: sp.Expr, detail: str = "") -> Proof:
     """Prove ``lhs == rhs`` identically as ``simplify(lhs - rhs) == 0``."""
     return Proof(claim, statement, "simplify(lhs - rhs) = 0", is_zero(lhs - rhs), detail)
 
@@ -255,7 +253,9 @@ class KernelSpec:
 
     def __post_init__(self) -> None:
         if len(self.args) != len(self.symbols):
-            raise ValueError(f"kernel {self.name}: {len(self.args)} args, {len(self.symbols)} symbols")
+            raise ValueError(
+                f"kernel {self.name}: {len(self.args)} args, {len(self.symbols)} symbols"
+            )
         if self.kind not in ("elementwise", "matrix"):
             raise ValueError(f"kernel {self.name}: unknown kind {self.kind!r}")
 

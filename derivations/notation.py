@@ -18,13 +18,13 @@ __all__ = [
     "ErrorSignal",
     "NetInput",
     "PaperLatexPrinter",
+    "PaperStrPrinter",
     "Slope",
     "UnitOutput",
-    "PaperStrPrinter",
     "latex",
     "partial",
-    "text",
     "t",
+    "text",
     "weight",
 ]
 

@@ -24,9 +24,10 @@ from .notation import latex
 
 __all__ = ["GENERATED_DOC", "SQUASHING", "Squashing", "derivation", "kernel_specs"]
 
-GENERATED_DOC = """Squashing functions, their slopes and log-slopes in overflow-free forms (SPEC A1-A3),
-printed from errorflow.derivations.squashing. Every kernel is elementwise over arrays of any
-shape; no kernel overflows, and the log-slopes stay finite for every finite input."""
+GENERATED_DOC = """Squashing functions, their slopes and log-slopes in overflow-free forms
+(SPEC A1-A3), printed from errorflow.derivations.squashing. Every kernel is elementwise over
+arrays of any shape; no kernel overflows, and the log-slopes stay finite for every finite
+input."""
 
 x = sp.Symbol("x", real=True)
 _p = sp.Symbol("p", positive=True)
@@ -68,7 +69,6 @@ class Squashing:
     @property
     def df(self) -> sp.Expr:
         return sp.diff(self.f, x)
-
 
 
 SQUASHING: dict[str, Squashing] = {

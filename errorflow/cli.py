@@ -137,7 +137,9 @@ def _cmd_codegen(args: argparse.Namespace) -> int:
         changed = codegen.write(target, files)
     except OSError as exc:
         raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
-    print(f"errorflow: wrote {len(changed)} changed file(s) to {target}: {', '.join(changed) or '-'}")
+    print(
+        f"errorflow: wrote {len(changed)} changed file(s) to {target}: {', '.join(changed) or '-'}"
+    )
     return EXIT_OK
 
 

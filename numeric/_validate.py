@@ -48,7 +48,7 @@ def as_array(
     for a free axis, ``what`` a short description used in messages (e.g. ``"(q, n)"``), and
     ``finite`` rejects NaN and infinities.
     """
-    expected = what or (f"{ndim}-D" if isinstance(ndim, int) else f"{ndim}-D")
+    expected = what or f"{ndim}-D"
     try:
         arr = np.asarray(value)
     except Exception as exc:  # ragged nested sequences and the like

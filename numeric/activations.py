@@ -40,9 +40,7 @@ ACTIVATIONS: dict[str, Activation] = {
     "tanh": Activation("tanh", _sq.tanh, _sq.d_tanh, _sq.log_d_tanh, 1.0),
     "h": Activation("h", _sq.h, _sq.d_h, _sq.log_d_h, 0.5),
     "g": Activation("g", _sq.g, _sq.d_g, _sq.log_d_g, 1.0),
-    "identity": Activation(
-        "identity", _sq.identity, _sq.d_identity, _sq.log_d_identity, 1.0
-    ),
+    "identity": Activation("identity", _sq.identity, _sq.d_identity, _sq.log_d_identity, 1.0),
 }
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from ._generated.bptt import scaling_step
 
-__all__ = ["ScaledMatrix", "signed_logsumexp", "scaled_matrix_chain"]
+__all__ = ["ScaledMatrix", "scaled_matrix_chain", "signed_logsumexp"]
 
 LN2 = float(np.log(2.0))
 #: Mantissas smaller than this (relative to their column's maximum) have lost, or are about to
@@ -56,7 +56,9 @@ class ScaledMatrix:
     log_abs: np.ndarray
 
 
-def _step_factors(slopes: np.ndarray, log_slopes: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+def _step_factors(
+    slopes: np.ndarray, log_slopes: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
     """Per step ``m``: mantissa row ``D_m 2^{-k_m}`` and integer exponent ``k_m``.
 
     Where every slope of a step is a normal float64 the slopes are used as they are
@@ -148,6 +150,30 @@ def _chain_entrywise(W: np.ndarray, slopes: np.ndarray, log_slopes: np.ndarray) 
     return ScaledMatrix(np.sign(M), log_abs)
 
 
+def _chain_in_logs(W: np.ndarray, log_slopes: np.ndarray) -> ScaledMatrix:
+    """Entry-wise signed log-space recursion, ``log|S(m)[v,u]| = log f'_v + log|sum_l ...|``.
+
+    Only for slopes so extreme (``|log f'| > 2^52``, i.e. ``|net|`` beyond about 4.5e15) that
+    integer exponents cannot hold them exactly; its error grows like ``q |log S| eps``.
+    """
+    n = W.shape[0]
+    with np.errstate(divide="ignore"):
+        log_w = np.log(np.abs(W))
+    sign_w = np.sign(W)
+    log_s = np.where(np.eye(n, dtype=bool), 0.0, -np.inf)
+    sign_s = np.eye(n)
+    for m in range(log_slopes.shape[0]):
+        terms = log_w[:, :, None] + log_s[:, None, :]  # [l, v, u]
+        signs = sign_w[:, :, None] * sign_s[:, None, :]
+        sign_s, log_s = signed_logsumexp(terms, signs, axis=0)
+        log_s = np.where(sign_s != 0, log_s + log_slopes[m][:, None], -np.inf)
+    return ScaledMatrix(sign_s, log_s)
+
+
+#: Beyond this |log f'| the slopes' power-of-two exponents are no longer exact integers.
+_EXACT_EXPONENT = 2.0**52
+
+
 def scaled_matrix_chain(
     W: np.ndarray, slopes: np.ndarray, log_slopes: np.ndarray
 ) -> tuple[ScaledMatrix, tuple[np.ndarray, np.ndarray] | None]:
@@ -157,6 +183,8 @@ def scaled_matrix_chain(
     log-space result and, when the column-scaled route succeeded, its exact mantissa and
     column exponents ``(M, e)`` with ``S = M * 2**e`` (``None`` after the log-space fallback).
     """
+    if np.max(np.abs(log_slopes)) > _EXACT_EXPONENT:
+        return _chain_in_logs(W, log_slopes), None
     mant, exps = _step_factors(slopes, log_slopes)
     scaled = _chain_by_columns(W, mant, exps)
     if scaled is None:

@@ -39,6 +39,7 @@ __all__ = [
 
 _LOG_MAX = float(np.log(np.finfo(np.float64).max))
 _LOG_TINY = float(np.log(np.finfo(np.float64).tiny))
+_MAX_NET = 1e300
 
 
 def _weights(W: object) -> np.ndarray:
@@ -62,6 +63,13 @@ def _lag_window(W: object, nets: object) -> tuple[np.ndarray, np.ndarray]:
     )
     require(arr.shape[0] >= 1, "nets", "q = 0: expected at least one row (lag q >= 1)")
     as_array(arr, "nets", ndim=2, what=f"(q, {n})")  # finiteness, with the offending index
+    biggest = float(np.max(np.abs(arr)))
+    require(
+        biggest <= _MAX_NET,
+        "nets",
+        f"expected |net| <= 1e300 (the log-slope of tanh, -2|net|, must stay finite), "
+        f"got {biggest:.3g}",
+    )
     return Wa, arr
 
 
@@ -200,7 +208,9 @@ def forward(
     return Trajectory(nets, ys, start)
 
 
-def _targets_mask(T: int, n: int, targets: object, mask: object | None) -> tuple[np.ndarray, np.ndarray]:
+def _targets_mask(
+    T: int, n: int, targets: object, mask: object | None
+) -> tuple[np.ndarray, np.ndarray]:
     d = as_array(targets, "targets", ndim=2, shape=(T, n), what=f"({T}, {n}) (one row per step)")
     if mask is None:
         return d, np.ones((T, n), dtype=bool)
@@ -210,7 +220,7 @@ def _targets_mask(T: int, n: int, targets: object, mask: object | None) -> tuple
         mk = np.broadcast_to(raw, (T, n))
     except ValueError:
         raise InvalidArgumentError(
-            "mask", f"expected shape ({T}, {n}) or ({n},) (output units), got {raw.shape}"
+            "mask", f"expected a shape broadcastable to ({T}, {n}), e.g. ({n},), got {raw.shape}"
         ) from None
     return d, mk
 

@@ -82,7 +82,7 @@ def test_b3_kernel_equals_recursion_matrix_product_and_path_sum(case):
         S = rnn.scaling_factor(W, nets, act)
     except Float64RangeError:
         reject()  # an entry below float64's normal range (tiny drawn weights): not this claim
-    
+
     slopes = slopes_of(act, nets)
     scale = max(float(np.max(np.abs(S))), 1e-300)
     for ref in (
@@ -203,7 +203,12 @@ def test_b7_optimum_values_to_thirty_digits():
 
 # --- B8/B9 -------------------------------------------------------------------------------
 @settings(max_examples=25)
-@given(n=st.integers(2, 8), q=st.integers(2, 60), frac=st.floats(0.2, 0.999), seed=st.integers(0, 2**32 - 1))
+@given(
+    n=st.integers(2, 8),
+    q=st.integers(2, 60),
+    frac=st.floats(0.2, 0.999),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_b9_bound_holds_for_every_entry(n, q, frac, seed):
     rng = np.random.default_rng(seed)
     w_max = frac * 4.0 / n
@@ -214,7 +219,10 @@ def test_b9_bound_holds_for_every_entry(n, q, frac, seed):
     norm_a = matrix_norm(W, "max_row_sum")
     col, row = np.max(np.abs(W), axis=0), np.max(np.abs(W), axis=1)
     full = (
-        math.log(n) + q * math.log(f_max) + np.log(col)[:, None] + np.log(row)[None, :]
+        math.log(n)
+        + q * math.log(f_max)
+        + np.log(col)[:, None]
+        + np.log(row)[None, :]
         + (q - 2) * math.log(norm_a)
     )
     assert np.all(log_abs <= full + 1e-9)
@@ -246,7 +254,12 @@ def test_b8_global_flow_over_outputs_vanishes(act, n, seed):
 
 # --- B10 ---------------------------------------------------------------------------------
 @settings(max_examples=6)
-@given(n=st.integers(2, 3), q=st.integers(1000, 3000), act=activations(ACTS), seed=st.integers(0, 2**32 - 1))
+@given(
+    n=st.integers(2, 3),
+    q=st.integers(1000, 3000),
+    act=activations(ACTS),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_b10_log_scaling_factor_matches_mpmath_for_long_lags(n, q, act, seed):
     rng = np.random.default_rng(seed)
     W = rng.normal(0, 1.0, (n, n))

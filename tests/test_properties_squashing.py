@@ -44,7 +44,9 @@ def test_a2_slope_identities(name, identity, x):
     assert float(act.df(np.array(x))) == pytest.approx(identity(f), rel=1e-12, abs=0)
 
 
-@pytest.mark.parametrize(("name", "sup"), [("logistic", 0.25), ("h", 0.5), ("g", 1.0), ("tanh", 1.0)])
+@pytest.mark.parametrize(
+    ("name", "sup"), [("logistic", 0.25), ("h", 0.5), ("g", 1.0), ("tanh", 1.0)]
+)
 def test_a1_a2_supremum_attained_only_at_zero(name, sup):
     act = ACTIVATIONS[name]
     grid = np.linspace(-50, 50, 200_001)
@@ -94,5 +96,5 @@ def test_a3_naive_slope_overflows_where_generated_one_does_not():
 
 
 def test_unknown_activation_lists_known_names():
-    with pytest.raises(ValueError, match="activation.*'logistic'.*'identity'"):
+    with pytest.raises(ValueError, match=r"activation.*'logistic'.*'identity'"):
         get_activation("relu")

@@ -29,7 +29,9 @@ def _rel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.abs(a - b) / np.maximum(np.abs(b), _TINY)
 
 
-def _identity_and_sup(names: tuple[str, ...], budget: Budget, rng: np.random.Generator) -> NumericResult:
+def _identity_and_sup(
+    names: tuple[str, ...], budget: Budget, rng: np.random.Generator
+) -> NumericResult:
     """Slope identities on |x| <= 4 (no cancellation there) and the suprema on a dense grid."""
     forms = {
         "logistic": lambda f: f * (1 - f),
@@ -78,7 +80,11 @@ def _a3(budget: Budget, rng: np.random.Generator) -> NumericResult:
                     f, df, log_df = act.f(xs), act.df(xs), act.log_df(xs)
             f, df, log_df = (np.broadcast_to(a, xs.shape) for a in (f, df, log_df))
             track.require(
-                bool(np.all(np.isfinite(f)) and np.all(np.isfinite(df)) and np.all(np.isfinite(log_df))),
+                bool(
+                    np.all(np.isfinite(f))
+                    and np.all(np.isfinite(df))
+                    and np.all(np.isfinite(log_df))
+                ),
                 f"{name}: NaN or inf",
             )
             for i, x in enumerate(xs):

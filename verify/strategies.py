@@ -64,14 +64,15 @@ def weight_matrices(
 def net_windows(n: int, q: int | st.SearchStrategy[int], scale: float = 6.0):
     """``(q, n)`` windows of net inputs, ``nets[m-1] = net(t-m)``, entries in [-scale, scale]."""
     lag = q if isinstance(q, st.SearchStrategy) else st.just(q)
-    return lag.flatmap(
-        lambda k: hnp.arrays(np.float64, (k, n), elements=_entries(scale))
-    )
+    return lag.flatmap(lambda k: hnp.arrays(np.float64, (k, n), elements=_entries(scale)))
 
 
 @st.composite
 def recurrent_problems(
-    draw: st.DrawFn, max_n: int = 4, max_T: int = 6, names: tuple[str, ...] = ("logistic", "tanh", "identity")
+    draw: st.DrawFn,
+    max_n: int = 4,
+    max_T: int = 6,
+    names: tuple[str, ...] = ("logistic", "tanh", "identity"),
 ) -> dict[str, object]:
     """A small fully recurrent net with inputs, targets and an output mask."""
     n = draw(sizes(max_n))

@@ -84,10 +84,12 @@ def render_module(source: str, docstring: str, specs: Sequence[KernelSpec]) -> s
     if len(set(names)) != len(names):
         raise ValueError(f"duplicate kernel names in {source}: {names}")
     all_list = "\n".join(f'    "{n}",' for n in names)
+    kernels = [render_kernel(s) for s in specs]
+    uses_numpy = any("numpy." in k for k in kernels)
     head = (
         PREAMBLE.format(source=source)
         + f'"""{docstring.strip()}\n"""\n\n'
-        + "import numpy\n\n"
+        + ("import numpy\n\n" if uses_numpy else "")
         + f"__all__ = [\n{all_list}\n]\n"
     )
-    return "\n\n".join([head, *(render_kernel(s) for s in specs)])
+    return "\n\n".join([head, *kernels])

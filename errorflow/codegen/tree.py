@@ -31,10 +31,11 @@ def default_target() -> Path:
 
 
 def _render_init(sources: tuple[str, ...]) -> str:
+    sources = tuple(sorted(sources))
     names = "\n".join(f"    {name}," for name in sources)
     return (
         PREAMBLE.format(source="*")
-        + '"""Kernels printed from the derivations by ``errorflow codegen``. Never edit by hand."""\n\n'
+        + '"""Kernels printed from the derivations by ``errorflow codegen``."""\n\n'
         + f"from . import (\n{names}\n)\n\n"
         + "__all__ = [\n"
         + "\n".join(f'    "{name}",' for name in sources)

@@ -4,14 +4,14 @@
 # Edit the derivation, then run `errorflow codegen`; `errorflow codegen --check` verifies
 # that this file is byte-identical to a fresh generation.
 # ----------------------------------------------------------------------------------------
-"""Kernels printed from the derivations by ``errorflow codegen``. Never edit by hand."""
+"""Kernels printed from the derivations by ``errorflow codegen``."""
 
 from . import (
-    squashing,
     bptt,
+    squashing,
 )
 
 __all__ = [
-    "squashing",
     "bptt",
+    "squashing",
 ]

@@ -9,8 +9,6 @@ errorflow.derivations.bptt. Vectors are 1-D arrays of length n, matrices (n, n);
 the weight from unit j to unit i.
 """
 
-import numpy
-
 __all__ = [
     "error_step",
     "net_step",

@@ -4,9 +4,10 @@
 # Edit the derivation, then run `errorflow codegen`; `errorflow codegen --check` verifies
 # that this file is byte-identical to a fresh generation.
 # ----------------------------------------------------------------------------------------
-"""Squashing functions, their slopes and log-slopes in overflow-free forms (SPEC A1-A3),
-printed from errorflow.derivations.squashing. Every kernel is elementwise over arrays of any
-shape; no kernel overflows, and the log-slopes stay finite for every finite input.
+"""Squashing functions, their slopes and log-slopes in overflow-free forms
+(SPEC A1-A3), printed from errorflow.derivations.squashing. Every kernel is elementwise over
+arrays of any shape; no kernel overflows, and the log-slopes stay finite for every finite
+input.
 """
 
 import numpy
