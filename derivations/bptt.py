@@ -747,7 +747,10 @@ def _section_b10() -> Section:
             r"two (rescaling by a power of two is exact), takes $f'$ from its log-slope where the "
             r"slope itself is below the smallest float64, and returns the sign and "
             r"$\log|S[v,u]|$, as \texttt{numpy.linalg.slogdet} does. Where one column spans more "
-            r"than float64's range the signed log-sum-exp recursion is used instead."
+            r"than float64's range, every entry carries its own mantissa and exponent: the terms "
+            r"of each sum are aligned on their largest exponent by exact power-of-two shifts. "
+            r"Only for slopes beyond $e^{\pm 2^{52}}$ (where integer exponents stop being exact) "
+            r"is the signed log-sum-exp recursion used."
         ),
         steps=[
             Step(
@@ -761,6 +764,13 @@ def _section_b10() -> Section:
                 r"\log|S(q)_{vu}|",
                 r"\log|M(q)_{vu}| + e_u(q) \log 2",
                 text="log|S[v,u]| = log|M[v,u]| + e_u log 2",
+            ),
+            Step(
+                "entry-wise exponents",
+                r"S(m)_{vu}",
+                r"f'_v(net_v(t-m)) \, 2^{E_{vu}} \sum_l w_{lv}\, M_{lu}\, 2^{e_{lu} - E_{vu}}, "
+                r"\quad E_{vu} = \max_{l:\, w_{lv} M_{lu} \ne 0} e_{lu}",
+                text="S(m)[v,u] = f'_v 2^E sum_l w_lv M[l,u] 2^(e[l,u] - E), E = max e[l,u]",
             ),
             Step(
                 "signed log-sum-exp",

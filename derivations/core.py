@@ -11,6 +11,7 @@ Nothing here evaluates numbers with NumPy: this package is SymPy only.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -57,7 +58,7 @@ class Step:
         else:
             body = f"{text(self.lhs)} {self.rel} {text(self.rhs)}"
         line = f"  [{self.name}] {body}"
-        return line + (f"\n      ({self.note})" if self.note else "")
+        return line + (f"\n      ({_strip_tex(self.note)})" if self.note else "")
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,8 @@ class Section:
 
     def to_text(self) -> str:
         ids = ", ".join(self.claims)
-        out = [f"{ids}: {self.title}  [paper: {self.paper_ref}]", _strip_tex(self.prose.strip())]
+        head = _strip_tex(f"{ids}: {self.title}  [paper: {self.paper_ref}]")
+        out = [head, _strip_tex(self.prose.strip())]
         out.extend(step.to_text() for step in self.steps)
         for proof in self.proofs:
             status = "proved" if proof.holds else "FAILED"
@@ -122,32 +124,58 @@ class Section:
         return "\n".join(out) + "\n"
 
 
-_TEX_WORDS = (
-    (r"\tfrac12", "1/2"),
-    (r"\tfrac{1}{2}", "1/2"),
-    (r"\emph{", ""),
-    (r"\texttt{", ""),
-    (r"\partial", "d"),
-    (r"\dots", "..."),
-    (r"\cdots", "..."),
-    (r"\le", "<="),
-    (r"\ne", "!="),
-    (r"\infty", "inf"),
-    (r"\,", " "),
-    (r"\;", " "),
-    ("\\", ""),
-    ("$", ""),
-    ("~", " "),
-    ("{", ""),
-    ("}", ""),
-)
+_TEX_COMMANDS = {
+    "tfrac12": "1/2",
+    "partial": "d",
+    "dots": "...",
+    "ldots": "...",
+    "cdots": "...",
+    "le": "<=",
+    "ge": ">=",
+    "ne": "!=",
+    "infty": "inf",
+    "pm": "+-",
+    "to": "->",
+    "iff": "<=>",
+    "in": "in",
+    "max": "max",
+    "sup": "sup",
+    "left": "",
+    "right": "",
+    "Bigl": "",
+    "Bigr": "",
+    "quad": " ",
+    "alpha": "alpha",
+    "vartheta": "vartheta",
+    "tau": "tau",
+    "rho": "rho",
+    "prod": "prod",
+    "sum": "sum",
+    "log": "log",
+    "tanh": "tanh",
+    "coth": "coth",
+    "cosh": "cosh",
+}
 
 
 def _strip_tex(prose: str) -> str:
     """A readable plain-text form of short prose containing inline TeX."""
-    for a, b in _TEX_WORDS:
+    prose = re.sub(r"\\t?frac\{([^{}]*)\}\{([^{}]*)\}", r"(\1)/(\2)", prose)
+    prose = re.sub(r"\\(?:emph|texttt|mathrm|text|operatorname)\{([^{}]*)\}", r"\1", prose)
+    prose = re.sub(r"\^\{([^{}]*)\}", r"^(\1)", prose)
+    prose = re.sub(r"_\{([^{}]*)\}", r"_\1", prose)
+    prose = prose.replace(r"\{", "\0").replace(r"\}", "\1")  # literal braces survive
+
+    def word(m: re.Match) -> str:
+        name = _TEX_COMMANDS.get(m.group(1), m.group(1))
+        glue = " " if name and m.start() > 0 and prose[m.start() - 1].isalnum() else ""
+        return glue + name
+
+    prose = re.sub(r"\\([A-Za-z]+)", word, prose)
+    for a, b in ((r"\,", " "), (r"\;", " "), (r"\|", "||"), (r"\&", "&"), ("$", ""), ("~", " ")):
         prose = prose.replace(a, b)
-    return prose
+    prose = prose.replace("{", "").replace("}", "")
+    return prose.replace("\0", "{").replace("\1", "}")
 
 
 LATEX_PREAMBLE = r"""\documentclass[10pt]{article}
@@ -198,7 +226,7 @@ class Derivation:
         return latex_document(f"errorflow: {self.title}", [self.to_latex_body()])
 
     def to_text(self) -> str:
-        head = f"{self.title}\nSource: {self.source}\n{'=' * len(self.title)}\n"
+        head = f"{self.title}\nSource: {_strip_tex(self.source)}\n{'=' * len(self.title)}\n"
         return head + "\n".join(section.to_text() for section in self.sections)
 
 

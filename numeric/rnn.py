@@ -102,7 +102,9 @@ def log_scaling_factor(
     Correct for q up to millions of steps with no underflow or overflow: each column is a
     float64 mantissa times a power of two (exact rescaling), the slopes come from their logs
     where they are below float64's range, and where one column would span more than float64's
-    range an entry-wise signed log-sum-exp recursion is used.
+    range every entry carries its own exponent (same float64 rounding). Only for ``|net|``
+    beyond about 4.5e15, where even the exponents leave the integers, a signed log-sum-exp
+    recursion is used (its relative error grows like ``q |log S| eps``). ``|nets| <= 1e300``.
     """
     scaled, _ = _chain(W, nets, activation)
     return scaled.sign, scaled.log_abs

@@ -290,7 +290,7 @@ def _b9(budget: Budget, rng: np.random.Generator) -> NumericResult:
     track = Tracker(tolerance=0.0)
     loose_full, loose_tau = [], []
     for i in range(budget.cases):
-        act = "logistic" if i % 3 else _ACTS[i % len(_ACTS)]
+        act = "logistic" if i % 3 else _ACTS[(i // 3) % len(_ACTS)]
         n = int(rng.integers(2, 9))
         q = int(rng.integers(2, 80))
         if act == "logistic":
