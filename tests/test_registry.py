@@ -43,73 +43,45 @@ def _broken_activation(monkeypatch, name, **kernels):
     monkeypatch.setitem(activations.ACTIVATIONS, name, dataclasses.replace(act, **kernels))
 
 
+def _scaled_step(factor):
+    """``scaling_step`` off by a constant factor per step."""
+
+    def breaks(mp):
+        mp.setattr(logspace, "scaling_step", lambda fp, W, S: factor * fp[:, None] * (W.T @ S))
+
+    return breaks
+
+
+def _transposed_step(mp):
+    """eq. (1) with W instead of W^T."""
+    mp.setattr(logspace, "scaling_step", lambda fp, W, S: fp[:, None] * (W @ S))
+
+
+def _slope(name, kernel, df):
+    return lambda mp: _broken_activation(mp, name, **{kernel: df})
+
+
 @pytest.mark.parametrize(
     ("claim_id", "break_it"),
     [
-        # eq. (1) with W instead of W^T: every route disagrees
-        (
-            "B3",
-            lambda mp: mp.setattr(logspace, "scaling_step", lambda fp, W, S: fp[:, None] * (W @ S)),
-        ),
-        (
-            "B4",
-            lambda mp: mp.setattr(logspace, "scaling_step", lambda fp, W, S: fp[:, None] * (W @ S)),
-        ),
-        # the backward step forgets the slope: not -dE/dnet any more
+        ("B3", _transposed_step),
+        ("B4", _transposed_step),
+        # the backward step forgets the slope, or uses W for W^T: not -dE/dnet any more
         ("B1", lambda mp: mp.setattr(rnn, "error_step", lambda fp, e, W, th: e + W.T @ th)),
         ("B2", lambda mp: mp.setattr(rnn, "error_step", lambda fp, e, W, th: fp * (e + W @ th))),
-        # a slope 1e-9 too large, and a log-slope 1e-12 off
-        (
-            "A1",
-            lambda mp: _broken_activation(
-                mp, "logistic", df=lambda x: activations._sq.d_logistic(x) * (1 + 1e-9)
-            ),
-        ),
-        (
-            "A3",
-            lambda mp: _broken_activation(
-                mp, "tanh", log_df=lambda x: activations._sq.log_d_tanh(x) + 1e-12
-            ),
-        ),
-        # a slope that can exceed its supremum
-        ("A2", lambda mp: _broken_activation(mp, "h", df=lambda x: 0.51 / np.cosh(x / 2) ** 2 * 2)),
-        # the per-step rescaling loses a factor 2 once per step: rates and mpmath disagree
-        (
-            "B10",
-            lambda mp: mp.setattr(
-                logspace, "scaling_step", lambda fp, W, S: 1.0000001 * fp[:, None] * (W.T @ S)
-            ),
-        ),
-        (
-            "B5",
-            lambda mp: mp.setattr(
-                logspace, "scaling_step", lambda fp, W, S: 1.0000001 * fp[:, None] * (W.T @ S)
-            ),
-        ),
-        (
-            "B6",
-            lambda mp: mp.setattr(
-                logspace, "scaling_step", lambda fp, W, S: 1.0000001 * fp[:, None] * (W.T @ S)
-            ),
-        ),
-        # a kernel that inflates long-lag flow beyond the bounds
-        (
-            "B9",
-            lambda mp: mp.setattr(
-                logspace, "scaling_step", lambda fp, W, S: 4.0 * fp[:, None] * (W.T @ S)
-            ),
-        ),
-        (
-            "B8",
-            lambda mp: mp.setattr(
-                logspace, "scaling_step", lambda fp, W, S: 4.0 * fp[:, None] * (W.T @ S)
-            ),
-        ),
+        # a slope 1e-9 too large, a log-slope 1e-12 off, a slope above its supremum
+        ("A1", _slope("logistic", "df", lambda x: activations._sq.d_logistic(x) * (1 + 1e-9))),
+        ("A3", _slope("tanh", "log_df", lambda x: activations._sq.log_d_tanh(x) + 1e-12)),
+        ("A2", _slope("h", "df", lambda x: 0.51 / np.cosh(x / 2) ** 2 * 2)),
+        # a per-step factor 1e-7 too large: rates and mpmath disagree
+        ("B10", _scaled_step(1.0000001)),
+        ("B5", _scaled_step(1.0000001)),
+        ("B6", _scaled_step(1.0000001)),
+        # long-lag flow inflated beyond the bounds
+        ("B9", _scaled_step(4.0)),
+        ("B8", _scaled_step(4.0)),
         # a logistic slope that peaks too high
-        (
-            "B7",
-            lambda mp: _broken_activation(mp, "logistic", df=lambda x: 0.3 / np.cosh(x / 2) ** 2),
-        ),
+        ("B7", _slope("logistic", "df", lambda x: 0.3 / np.cosh(x / 2) ** 2)),
     ],
 )
 def test_each_check_fails_on_a_broken_kernel(monkeypatch, claim_id, break_it):

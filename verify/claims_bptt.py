@@ -266,25 +266,6 @@ def _b7(budget: Budget, rng: np.random.Generator) -> NumericResult:
 
 
 # --- B8/B9 ------------------------------------------------------------------------------
-def _bound_terms(W: np.ndarray, nets: np.ndarray, act: str) -> dict[str, np.ndarray | float]:
-    n = W.shape[0]
-    q = nets.shape[0]
-    f_max = float(np.max(_slopes(act, nets)))  # max_m ||F'(t-m)||_A, max-row-sum norm
-    norm_a = matrix_norm(W, "max_row_sum")
-    col = np.max(np.abs(W), axis=0)  # ||W_v||_x, column v
-    row = np.max(np.abs(W), axis=1)  # ||W_u^T||_x, row u
-    with np.errstate(divide="ignore"):
-        full = (
-            math.log(n)
-            + q * math.log(f_max)
-            + np.log(col)[:, None]
-            + np.log(row)[None, :]
-            + (q - 2) * math.log(norm_a)
-        )
-    weak = math.log(n) + q * math.log(f_max * norm_a)
-    return {"full": full, "weak": weak, "f_max": f_max, "norm_a": norm_a}
-
-
 def _b9(budget: Budget, rng: np.random.Generator) -> NumericResult:
     """The weak bound holds for every sampled W and trajectory; how loose it is."""
     track = Tracker(tolerance=0.0)
@@ -301,7 +282,7 @@ def _b9(budget: Budget, rng: np.random.Generator) -> NumericResult:
         _, traj = _trajectory(rng, W, q + 1, act, scale=2.0)
         nets = traj.lag_window(q + 1, q)
         _, log_abs = rnn.log_scaling_factor(W, nets, act)
-        terms = _bound_terms(W, nets, act)
+        terms = routes.b9_log_bounds(W, _slopes(act, nets))
         excess = np.max(log_abs - terms["full"])
         excess = max(excess, float(np.max(log_abs)) - terms["weak"])
         if act == "logistic":
@@ -341,7 +322,7 @@ def _b8(budget: Budget, rng: np.random.Generator) -> NumericResult:
         for qq in (q // 2, q):
             sign, log_abs = rnn.log_scaling_factor(W, nets[:qq], act)
             _, log_sum = signed_logsumexp(log_abs[:, outputs], sign[:, outputs], axis=1)
-            bound = math.log(K) + _bound_terms(W, nets[:qq], act)["weak"]
+            bound = math.log(K) + routes.b9_log_bounds(W, _slopes(act, nets[:qq]))["weak"]
             excess = float(np.max(log_sum)) - bound
             track.error(max(0.0, math.expm1(excess)))
             logs.append(float(np.max(log_sum)))

@@ -9,6 +9,7 @@ central finite differences of the real forward pass.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -16,6 +17,7 @@ import numpy as np
 from errorflow.numeric import rnn
 
 __all__ = [
+    "b9_log_bounds",
     "central_difference_gradient",
     "eq1_loops",
     "explicit_product",
@@ -86,6 +88,30 @@ def fd_scaling_factor(
         down = rnn.forward(W, minus, activation).nets[t - 1]
         S[v] = (up - down) / (2 * h)
     return S
+
+
+def b9_log_bounds(W: np.ndarray, slopes: np.ndarray) -> dict[str, np.ndarray | float]:
+    """The logs of B9's bounds on ``|S(q)[v, u]|`` (paper §3.1, max-row-sum norm).
+
+    ``full[v, u] = log(n f'max^q ||W_v||_x ||W_u^T||_x ||W||_A^(q-2))`` and
+    ``weak = log(n (f'max ||W||_A)^q)``, with ``f'max = max_m ||F'(t-m)||_A`` the largest slope,
+    ``W_v`` column v and ``W_u^T`` row u of W, ``||.||_x`` the max norm.
+    """
+    q, n = slopes.shape
+    f_max = float(np.max(slopes))
+    norm_a = float(np.max(np.sum(np.abs(W), axis=1)))
+    col = np.max(np.abs(W), axis=0)
+    row = np.max(np.abs(W), axis=1)
+    with np.errstate(divide="ignore"):
+        full = (
+            math.log(n)
+            + q * math.log(f_max)
+            + np.log(col)[:, None]
+            + np.log(row)[None, :]
+            + (q - 2) * math.log(norm_a)
+        )
+    weak = math.log(n) + q * math.log(f_max * norm_a)
+    return {"full": full, "weak": weak, "f_max": f_max, "norm_a": norm_a}
 
 
 def central_difference_gradient(
