@@ -149,11 +149,13 @@ def scaling_factor(W: object, nets: object, activation: str = "logistic") -> np.
 
 @dataclass(frozen=True)
 class Trajectory:
-    """A forward pass: ``nets[t-1] = net(t)`` and ``ys[t-1] = y(t)``, both (T, n)."""
+    """A forward pass: ``nets[t-1] = net(t)`` and ``ys[t-1] = y(t)``, both (T, n); ``y0`` is
+    ``y(0)`` and ``xs`` the (validated, float64) external inputs."""
 
     nets: np.ndarray
     ys: np.ndarray
     y0: np.ndarray
+    xs: np.ndarray
 
     def lag_window(self, t: int, q: int) -> np.ndarray:
         """``nets`` in :func:`scaling_factor`'s order: row m-1 is net(t-m), m = 1..q."""
@@ -207,7 +209,7 @@ def forward(
         ys[s] = y
     if not (np.all(np.isfinite(nets)) and np.all(np.isfinite(ys))):
         raise Float64RangeError("W", "the forward pass overflowed float64 (net inputs too large)")
-    return Trajectory(nets, ys, start)
+    return Trajectory(nets, ys, start, xa)
 
 
 def _targets_mask(
@@ -245,19 +247,25 @@ def error_signals(
     ``E = 1/2 sum_t sum_k mask (d_k(t) - y^k(t))^2``. ``mask`` (bool, (T, n) or (n,)) selects
     the output units (default: every unit at every step).
     """
-    Wa = _weights(W)
-    traj = forward(Wa, xs, activation, U=U, y0=y0)
+    traj, theta, _ = _backprop(_weights(W), xs, targets, activation, U, y0, mask)
+    return traj, theta
+
+
+def _backprop(
+    W: np.ndarray, xs, targets, activation, U, y0, mask
+) -> tuple[Trajectory, np.ndarray, np.ndarray]:
+    """Forward pass, the injected errors ``e(t)`` and the error signals (B2 recursion)."""
+    traj = forward(W, xs, activation, U=U, y0=y0)
     T, n = traj.nets.shape
     d, mk = _targets_mask(T, n, targets, mask)
-    act = get_activation(activation)
-    slopes = np.broadcast_to(act.df(traj.nets), (T, n))
+    slopes = np.broadcast_to(get_activation(activation).df(traj.nets), (T, n))
     injected = np.where(mk, d - traj.ys, 0.0)
     theta = np.empty((T, n))
     nxt = np.zeros(n)
     for s in reversed(range(T)):
-        nxt = error_step(slopes[s], injected[s], Wa, nxt)
+        nxt = error_step(slopes[s], injected[s], W, nxt)
         theta[s] = nxt
-    return traj, theta
+    return traj, theta, injected
 
 
 def bptt_gradient(
@@ -278,14 +286,10 @@ def bptt_gradient(
     ``grads["y0"] = -W^T vartheta(1)``. Arguments as in :func:`error_signals`.
     """
     Wa = _weights(W)
-    traj, theta = error_signals(Wa, xs, targets, activation, U=U, y0=y0, mask=mask)
-    T, n = traj.nets.shape
-    d, mk = _targets_mask(T, n, targets, mask)
-    resid = np.where(mk, d - traj.ys, 0.0)
-    E = 0.5 * float(np.sum(resid**2))
+    traj, theta, injected = _backprop(Wa, xs, targets, activation, U, y0, mask)
+    E = 0.5 * float(np.sum(injected**2))
     y_prev = np.vstack([traj.y0[None, :], traj.ys[:-1]])
     grads = {"W": -(theta.T @ y_prev), "y0": -(Wa.T @ theta[0])}
     if U is not None:
-        xa, _ = _inputs(Wa, xs, U)
-        grads["U"] = -(theta.T @ xa)
+        grads["U"] = -(theta.T @ traj.xs)
     return E, grads
