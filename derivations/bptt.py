@@ -390,7 +390,9 @@ def _section_b4() -> Section:
         prose=(
             r"The paper prints the path product with $w_{l_m l_{m-1}}$. Under its own convention "
             r"($w_{ij}$ is the weight from $j$ to $i$) that form is eq. (1) for the transposed "
-            r"matrix: it disagrees with eq. (1) unless $W$ is symmetric. The corrected form uses "
+            r"matrix, so it disagrees with eq. (1) in general: at $q = 1$ whenever $W$ is not "
+            r"symmetric, and for $q > 1$ unless the products happen to coincide (linear units "
+            r"with $W^2 = (W^T)^2$, say). The corrected form uses "
             r"$w_{l_{m-1} l_m}$ and agrees with eq. (1) and with the matrix product."
         ),
         steps=[
