@@ -11,6 +11,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from errorflow.numeric import rnn
 from errorflow.numeric.activations import ACTIVATIONS
 
 from .sampling import NORMS, scale_to_norm
@@ -20,6 +21,7 @@ __all__ = [
     "net_windows",
     "recurrent_problems",
     "sizes",
+    "trajectories",
     "weight_matrices",
 ]
 
@@ -83,3 +85,25 @@ def recurrent_problems(
     targets = draw(hnp.arrays(np.float64, (T, n), elements=_entries(1.0)))
     mask = draw(hnp.arrays(np.bool_, (T, n)))
     return {"W": W, "xs": xs, "targets": targets, "mask": mask, "activation": act}
+
+
+@st.composite
+def trajectories(
+    draw: st.DrawFn,
+    n: int | st.SearchStrategy[int] | None = None,
+    T: int | st.SearchStrategy[int] = 8,
+    activation: str | st.SearchStrategy[str] = "logistic",
+    bound: float = 3.0,
+    input_scale: float = 2.0,
+) -> tuple[np.ndarray, str, rnn.Trajectory]:
+    """``(W, activation, trajectory)``: a real forward pass of a net with ``||W||_A < bound``.
+
+    ``trajectory.nets[t-1] = net(t)``; ``trajectory.lag_window(t, q)`` gives the window
+    :func:`errorflow.numeric.rnn.scaling_factor` takes.
+    """
+    size = draw(sizes()) if n is None else draw(n) if isinstance(n, st.SearchStrategy) else n
+    steps = draw(T) if isinstance(T, st.SearchStrategy) else T
+    act = draw(activation) if isinstance(activation, st.SearchStrategy) else activation
+    W = draw(weight_matrices(size, bound=bound))
+    xs = draw(hnp.arrays(np.float64, (steps, size), elements=_entries(input_scale)))
+    return W, act, rnn.forward(W, xs, act)
