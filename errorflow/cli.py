@@ -147,8 +147,8 @@ def _progress_line(result) -> str:
     from errorflow.report import format_error
 
     num = result.numeric
-    cases = "-" if num is None else str(num.cases)
-    err = "-" if num is None else format_error(num.max_error)
+    cases = "-" if num is None else str(result.cases)
+    err = format_error(result.max_error)
     line = (
         f"{result.claim.id:<4} {result.status.upper():<7} symbolic: {result.symbolic:<14} "
         f"cases: {cases:>5}  worst error: {err:>9}  ({result.seconds:.1f} s)"

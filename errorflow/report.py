@@ -51,12 +51,6 @@ def format_error(value: float | None) -> str:
     return f"{value:.2e}"
 
 
-def _numeric_status(result) -> str:
-    if result.numeric is None:
-        return "not applicable"
-    return "passed" if result.numeric.passed else "failed"
-
-
 def claims_json(results: Sequence) -> list[dict[str, object]]:
     """``verify --json`` records with ``seconds`` and measured ``details`` added."""
     out = []
@@ -91,11 +85,9 @@ def claims_markdown(results: Sequence) -> str:
     for r in results:
         c = r.claim
         stmt = c.statement.replace("|", "\\|")
-        cases = 0 if r.numeric is None else r.numeric.cases
-        err = None if r.numeric is None else r.numeric.max_error
         lines.append(
-            f"| {c.id} | {c.section} | {stmt} | {r.symbolic} | {_numeric_status(r)} | "
-            f"{cases} | {format_error(err)} |"
+            f"| {c.id} | {c.section} | {stmt} | {r.symbolic} | {r.numeric_status} | "
+            f"{r.cases} | {format_error(r.max_error)} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -105,11 +97,9 @@ def claims_latex(results: Sequence) -> str:
     rows = []
     for r in results:
         c = r.claim
-        cases = 0 if r.numeric is None else r.numeric.cases
-        err = None if r.numeric is None else r.numeric.max_error
         rows.append(
             rf"\textbf{{{c.id}}} & \parbox[t]{{8.6cm}}{{\raggedright {tex_escape(c.statement)}}}"
-            rf" & {r.symbolic} & {_numeric_status(r)} & {cases} & {format_error(err)} \\"
+            rf" & {r.symbolic} & {r.numeric_status} & {r.cases} & {format_error(r.max_error)} \\"
         )
     body = "\n".join(rows)
     return (

@@ -117,25 +117,40 @@ class ClaimResult:
     error: str | None = None
 
     @property
+    def numeric_status(self) -> str:
+        """``"passed"``, ``"failed"`` or ``"not applicable"`` (no numeric check)."""
+        if self.numeric is None:
+            return "not applicable"
+        return "passed" if self.numeric.passed else "failed"
+
+    @property
     def status(self) -> str:
-        sym_ok = self.symbolic != "failed"
-        num_ok = self.numeric is None or self.numeric.passed
-        return "passed" if sym_ok and num_ok and self.error is None else "failed"
+        ok = self.symbolic != "failed" and self.numeric_status != "failed"
+        return "passed" if ok and self.error is None else "failed"
+
+    @property
+    def cases(self) -> int:
+        """Random cases the numeric check tried (0 without one)."""
+        return 0 if self.numeric is None else int(self.numeric.cases)
+
+    @property
+    def max_error(self) -> float | None:
+        """The worst error seen (may be ``inf`` for a failed check); ``None`` without one."""
+        num = self.numeric
+        return None if num is None or num.max_error is None else float(num.max_error)
 
     def record(self) -> dict[str, object]:
         """The JSON record of ``errorflow verify --json``."""
-        num = self.numeric
-        max_error = None if num is None or num.max_error is None else float(num.max_error)
-        if max_error is not None and not math.isfinite(max_error):
-            max_error = None
+        err = self.max_error
         return {
             "id": self.claim.id,
             "section": self.claim.section,
             "statement": self.claim.statement,
             "status": self.status,
             "symbolic": self.symbolic,
-            "cases": 0 if num is None else int(num.cases),
-            "max_error": max_error,
+            "cases": self.cases,
+            # JSON has no inf: a non-finite worst error (a failed check) is reported as null.
+            "max_error": err if err is None or math.isfinite(err) else None,
         }
 
 
