@@ -65,7 +65,9 @@ def as_array(
     allowed = (ndim,) if isinstance(ndim, int) else ndim
     if arr.ndim not in allowed:
         raise InvalidArgumentError(
-            name, f"expected a {expected} array, got {arr.ndim}-D shape {arr.shape}"
+            name,
+            f"expected {expected} (a {'- or '.join(map(str, allowed))}-D array), "
+            f"got {arr.ndim}-D shape {arr.shape}",
         )
     if shape is not None:
         if len(shape) != arr.ndim or any(

@@ -55,14 +55,14 @@ def _weights(W: object) -> np.ndarray:
 def _lag_window(W: object, nets: object) -> tuple[np.ndarray, np.ndarray]:
     Wa = _weights(W)
     n = Wa.shape[0]
-    arr = as_array(nets, "nets", ndim=2, what=f"(q, {n}) with nets[m-1] = net(t-m)", finite=False)
-    require(
-        arr.shape[1] == n,
+    arr = as_array(
+        nets,
         "nets",
-        f"expected shape (q, {n}) to match W of shape {Wa.shape}, got {arr.shape}",
+        ndim=2,
+        shape=(None, n),
+        what=f"(q, {n}) to match W of shape {Wa.shape}, with nets[m-1] = net(t-m)",
     )
     require(arr.shape[0] >= 1, "nets", "q = 0: expected at least one row (lag q >= 1)")
-    as_array(arr, "nets", ndim=2, what=f"(q, {n})")  # finiteness, with the offending index
     biggest = float(np.max(np.abs(arr)))
     require(
         biggest <= _MAX_NET,
