@@ -19,6 +19,8 @@ import pytest
 
 import errorflow.numeric
 from errorflow.numeric import Float64RangeError, rnn
+from errorflow.verify.reference import mp_log_scaling_factor
+from errorflow.verify.routes import central_difference_gradient
 
 ACTIVATION_NAMES = ("logistic", "tanh", "h", "g", "identity")
 
@@ -89,50 +91,6 @@ def ref_loss(W, xs, targets, name, U=None, y0=None, mask=None):
     if mask is not None:
         resid = np.where(np.broadcast_to(mask, resid.shape), resid, 0.0)
     return 0.5 * float(np.sum(resid**2))
-
-
-def mp_log_scaling(W: np.ndarray, nets: np.ndarray, name: str, dps: int = 40):
-    """(sign, log|S|) from an mpmath product with the slopes evaluated in mpmath."""
-
-    def slope(x):
-        x = mpmath.mpf(float(x))
-        if name == "logistic":
-            e = mpmath.exp(-abs(x))
-            return e / (1 + e) ** 2
-        if name == "tanh":
-            return 1 / mpmath.cosh(x) ** 2
-        if name == "h":
-            return 1 / (2 * mpmath.cosh(x / 2) ** 2)
-        if name == "g":
-            return 1 / mpmath.cosh(x / 2) ** 2
-        return mpmath.mpf(1)
-
-    n = W.shape[0]
-    with mpmath.workdps(dps):
-        WT = mpmath.matrix(W.T.tolist())
-        S = mpmath.eye(n)
-        for row in nets:
-            D = mpmath.diag([slope(x) for x in row])
-            S = D * (WT * S)
-        sign = np.array([[float(mpmath.sign(S[i, j])) for j in range(n)] for i in range(n)])
-        logabs = np.array(
-            [
-                [float(mpmath.log(abs(S[i, j]))) if S[i, j] != 0 else -np.inf for j in range(n)]
-                for i in range(n)
-            ]
-        )
-    return sign, logabs
-
-
-def central_difference(fun, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        xp = x.copy()
-        xm = x.copy()
-        xp[idx] += h
-        xm[idx] -= h
-        grad[idx] = (fun(xp) - fun(xm)) / (2.0 * h)
-    return grad
 
 
 # --------------------------------------------------------------------------------------------
@@ -335,7 +293,7 @@ def test_log_form_against_mpmath_beyond_float64(name):
     W = rng.normal(scale=0.5, size=(n, n))
     nets = rng.uniform(-6, 6, size=(800, n))
     sign, logabs = rnn.log_scaling_factor(W, nets, name)
-    ref_sign, ref_log = mp_log_scaling(W, nets, name)
+    ref_sign, ref_log = mp_log_scaling_factor(W, nets, name)
     np.testing.assert_array_equal(sign, ref_sign)
     np.testing.assert_allclose(logabs, ref_log, rtol=1e-10)
 
@@ -688,9 +646,15 @@ def test_bptt_gradient_with_U_matches_central_differences(name, mask_kind):
         return ref_loss(W, xs, targets, name, U=U, y0=y0, mask=mask)
 
     tol = {"rtol": 1e-6, "atol": 1e-8}
-    np.testing.assert_allclose(grads["W"], central_difference(lambda w: loss(W=w), W), **tol)
-    np.testing.assert_allclose(grads["U"], central_difference(lambda u: loss(U=u), U), **tol)
-    np.testing.assert_allclose(grads["y0"], central_difference(lambda y: loss(y0=y), y0), **tol)
+    np.testing.assert_allclose(
+        grads["W"], central_difference_gradient(lambda w: loss(W=w), W), **tol
+    )
+    np.testing.assert_allclose(
+        grads["U"], central_difference_gradient(lambda u: loss(U=u), U), **tol
+    )
+    np.testing.assert_allclose(
+        grads["y0"], central_difference_gradient(lambda y: loss(y0=y), y0), **tol
+    )
 
 
 @pytest.mark.parametrize("name", ACTIVATION_NAMES)
@@ -707,13 +671,13 @@ def test_bptt_gradient_without_U_matches_central_differences(name):
     y0 = np.zeros(n)
     np.testing.assert_allclose(
         grads["W"],
-        central_difference(lambda w: ref_loss(w, xs, targets, name), W),
+        central_difference_gradient(lambda w: ref_loss(w, xs, targets, name), W),
         rtol=1e-6,
         atol=1e-8,
     )
     np.testing.assert_allclose(
         grads["y0"],
-        central_difference(lambda y: ref_loss(W, xs, targets, name, y0=y), y0),
+        central_difference_gradient(lambda y: ref_loss(W, xs, targets, name, y0=y), y0),
         rtol=1e-6,
         atol=1e-8,
     )

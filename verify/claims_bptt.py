@@ -79,8 +79,7 @@ def _b1_b2(budget: Budget, rng: np.random.Generator) -> NumericResult:
         y0 = rng.normal(0, 0.5, n)
 
         def loss(W_, U_=U, xs_=xs, y0_=y0, act=act, mask=mask, d=d):
-            ys = rnn.forward(W_, xs_, act, U=U_, y0=y0_).ys
-            return 0.5 * float(np.sum(np.where(mask, d - ys, 0.0) ** 2))
+            return routes.forward_loss(W_, xs_, d, mask, act, U=U_, y0=y0_)
 
         E, grads = rnn.bptt_gradient(W, xs, d, act, U=U, y0=y0, mask=mask)
         track.require(abs(E - loss(W)) <= 1e-12 * max(1.0, E), "E differs from the forward loss")

@@ -22,6 +22,7 @@ __all__ = [
     "eq1_loops",
     "explicit_product",
     "fd_scaling_factor",
+    "forward_loss",
     "path_sum",
 ]
 
@@ -112,6 +113,21 @@ def b9_log_bounds(W: np.ndarray, slopes: np.ndarray) -> dict[str, np.ndarray | f
         )
     weak = math.log(n) + q * math.log(f_max * norm_a)
     return {"full": full, "weak": weak, "f_max": f_max, "norm_a": norm_a}
+
+
+def forward_loss(
+    W: np.ndarray,
+    xs: np.ndarray,
+    targets: np.ndarray,
+    mask: np.ndarray,
+    activation: str,
+    U: np.ndarray | None = None,
+    y0: np.ndarray | None = None,
+) -> float:
+    """``E = 1/2 sum mask (d - y)^2`` of the real forward pass: what finite differences of B1/B2
+    differentiate."""
+    ys = rnn.forward(W, xs, activation, U=U, y0=y0).ys
+    return 0.5 * float(np.sum(np.where(mask, targets - ys, 0.0) ** 2))
 
 
 def central_difference_gradient(
