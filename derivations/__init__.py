@@ -15,7 +15,7 @@ from types import ModuleType
 __all__ = ["NAMES", "get"]
 
 #: Derivation modules by the name ``errorflow derive NAME`` takes, in document order.
-NAMES: tuple[str, ...] = ("squashing", "bptt")
+NAMES: tuple[str, ...] = ("squashing", "bptt", "cec")
 
 
 def get(name: str) -> ModuleType:
