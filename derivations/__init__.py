@@ -15,7 +15,7 @@ from types import ModuleType
 __all__ = ["NAMES", "get"]
 
 #: Derivation modules by the name ``errorflow derive NAME`` takes, in document order.
-NAMES: tuple[str, ...] = ("squashing", "bptt", "cec")
+NAMES: tuple[str, ...] = ("squashing", "bptt", "cec", "lstm")
 
 
 def get(name: str) -> ModuleType:

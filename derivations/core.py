@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from .arrays import cost, shape
 from .notation import latex, text
 
 __all__ = [
@@ -160,6 +161,7 @@ _TEX_COMMANDS = {
 
 def _strip_tex(prose: str) -> str:
     """A readable plain-text form of short prose containing inline TeX."""
+    prose = prose.replace("\\tfrac12", "1/2").replace("\\_", "_")
     prose = re.sub(r"\\t?frac\{([^{}]*)\}\{([^{}]*)\}", r"(\1)/(\2)", prose)
     prose = re.sub(r"\\(?:emph|texttt|mathrm|text|operatorname)\{([^{}]*)\}", r"\1", prose)
     prose = re.sub(r"\^\{([^{}]*)\}", r"^(\1)", prose)
@@ -278,14 +280,40 @@ class KernelSpec:
     symbols: tuple[sp.Basic, ...]
     outputs: tuple[sp.Basic, ...]
     kind: str = "elementwise"
+    #: ``"step"`` kernels only: the ordered assignments ``(target, expression)``, the shape of
+    #: every argument (tuples of size symbols), the size symbols the body needs as
+    #: ``(symbol, Python source reading it off an argument)``, and the size symbols of the
+    #: generated ``<name>_flops`` function, in its argument order.
+    statements: tuple[tuple[sp.Symbol, sp.Basic], ...] = ()
+    shapes: dict[sp.Basic, tuple[sp.Expr, ...]] = field(default_factory=dict)
+    dims: tuple[tuple[sp.Symbol, str], ...] = ()
+    sizes: tuple[sp.Symbol, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.args) != len(self.symbols):
             raise ValueError(
                 f"kernel {self.name}: {len(self.args)} args, {len(self.symbols)} symbols"
             )
-        if self.kind not in ("elementwise", "matrix"):
+        if self.kind not in ("elementwise", "matrix", "step"):
             raise ValueError(f"kernel {self.name}: unknown kind {self.kind!r}")
+        if self.kind == "step" and not self.statements:
+            raise ValueError(f"step kernel {self.name}: no statements")
+
+    def all_shapes(self) -> dict[sp.Basic, tuple[sp.Expr, ...]]:
+        """Shapes of the arguments and of every statement target (``"step"`` kernels)."""
+        shapes = dict(self.shapes)
+        for target, expr in self.statements:
+            shapes.setdefault(target, shape(expr, shapes))
+        return shapes
+
+    def flops(self) -> sp.Expr:
+        """Operations of one call of a ``"step"`` kernel, as a polynomial in :attr:`sizes`."""
+        shapes = dict(self.shapes)
+        total = sp.Integer(0)
+        for target, expr in self.statements:
+            total += cost(expr, shapes)
+            shapes.setdefault(target, shape(expr, shapes))
+        return sp.expand(total)
 
 
 def symbols_in(exprs: Sequence[sp.Basic]) -> set[sp.Basic]:

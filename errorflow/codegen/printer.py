@@ -8,7 +8,12 @@ the few rules errorflow's kernels need:
 * matrix products print with ``@`` (BLAS), transposes as ``.T``;
 * ``HadamardProduct`` prints as ``*``;
 * numeric constants such as ``log(2)`` print as float literals (``repr`` of the double), so the
-  kernel does no work for them and the text is the same on every machine.
+  kernel does no work for them and the text is the same on every machine;
+* the array operations of :mod:`errorflow.derivations.arrays` print as the NumPy idiom that
+  computes them without copies of the weights (``W @ z``, ``numpy.tensordot``,
+  ``numpy.multiply.outer``, a batched ``@`` for the sum over a block's cells, slicing views);
+* undefined functions (a step kernel's squashing functions ``f``, ``g``, ``h`` and their
+  slopes) print as calls of the kernel's callable arguments.
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ class KernelPrinter(NumPyPrinter):
     """NumPy printer with row-scaling, ``@`` and constant folding (see module docstring)."""
 
     def __init__(self) -> None:
-        super().__init__({"fully_qualified_modules": True, "inline": True})
+        super().__init__(
+            {"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": True}
+        )
 
     def _print_MatMul(self, expr: sp.MatMul) -> str:
         coeff, factors = expr.as_coeff_matrices()
@@ -54,6 +61,41 @@ class KernelPrinter(NumPyPrinter):
         if expr.is_number:
             return repr(float(expr))
         return super()._print_Mul(expr)
+
+    # -- array operations of step kernels (errorflow.derivations.arrays) --
+
+    def _print_MatVec(self, expr: sp.Basic) -> str:
+        w, v = expr.args
+        return f"{self._operand(w)} @ {self._operand(v)}"
+
+    def _print_Contract(self, expr: sp.Basic) -> str:
+        e, w = (self._print(a) for a in expr.args)
+        return f"numpy.tensordot({e}, {w}, {self._operand(expr.args[0])}.ndim)"
+
+    def _print_Outer(self, expr: sp.Basic) -> str:
+        a, b = (self._print(a) for a in expr.args)
+        return f"numpy.multiply.outer({a}, {b})"
+
+    def _print_CellSum(self, expr: sp.Basic) -> str:
+        return f"{self._operand(expr.args[0])}.sum(axis=-1, keepdims=True)"
+
+    def _print_CellContract(self, expr: sp.Basic) -> str:
+        a, x = expr.args
+        return f"{self._operand(a)}[:, None, :] @ {self._operand(x)}"
+
+    def _print_Expand(self, expr: sp.Basic) -> str:
+        return f"{self._operand(expr.args[0])}[..., None]"
+
+    def _print_Cat(self, expr: sp.Basic) -> str:
+        parts = ["[1.0]" if a == 1 else f"{self._operand(a)}.ravel()" for a in expr.args]
+        return f"numpy.concatenate(({', '.join(parts)}))"
+
+    def _print_Part(self, expr: sp.Basic) -> str:
+        v, start, like = expr.args
+        lk = self._operand(like)
+        begin = "" if start == 0 else self._print(start)
+        end = f"{lk}.size" if start == 0 else f"{begin} + {lk}.size"
+        return f"{self._operand(v)}[{begin}:{end}].reshape({lk}.shape)"
 
     def _print_log(self, expr: sp.log) -> str:
         if expr.is_number:

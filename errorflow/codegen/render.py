@@ -33,6 +33,9 @@ CSE_PREFIX = "_x"
 
 
 def _cse(spec: KernelSpec) -> tuple[list[tuple[sp.Symbol, sp.Basic]], list[sp.Basic]]:
+    if spec.kind == "step":
+        # Step kernels are already written as named intermediates, one statement each.
+        return list(spec.statements), list(spec.outputs)
     if spec.kind == "matrix":
         # Matrix kernels are single products/sums of symbols: nothing to share, and SymPy's
         # CSE does not look inside MatMul chains anyway.
@@ -44,6 +47,9 @@ def _cse(spec: KernelSpec) -> tuple[list[tuple[sp.Symbol, sp.Basic]], list[sp.Ba
 
 
 def _op_count(spec: KernelSpec, replacements: list, reduced: list) -> str:
+    if spec.kind == "step":
+        sizes = ", ".join(str(z) for z in spec.sizes)
+        return f"{sp.sstr(spec.flops())} operations (see {spec.name}_flops({sizes}))"
     if spec.kind == "matrix":
         flops = sum((flop_count(o) for o in spec.outputs), sp.Integer(0))
         return f"{sp.sstr(sp.factor(flops))} floating-point operations (n = matrix size)"
@@ -66,7 +72,8 @@ def render_kernel(spec: KernelSpec) -> str:
         f"    Cost: {_op_count(spec, replacements, reduced)}.\n"
         f'    """\n'
     )
-    body = [f"    {printer.doprint(sym)} = {printer.doprint(expr)}" for sym, expr in replacements]
+    body = [f"    {printer.doprint(sym)} = {src}" for sym, src in spec.dims]
+    body += [f"    {printer.doprint(sym)} = {printer.doprint(expr)}" for sym, expr in replacements]
     first = spec.args[0].name
     outs = []
     for expr in reduced:
@@ -75,12 +82,27 @@ def render_kernel(spec: KernelSpec) -> str:
         else:
             outs.append(printer.doprint(expr))
     body.append(f"    return {', '.join(outs)}")
-    return f"def {spec.name}({names}):\n{doc}" + "\n".join(body) + "\n"
+    text = f"def {spec.name}({names}):\n{doc}" + "\n".join(body) + "\n"
+    if spec.kind == "step":
+        text += "\n\n" + _render_flops(spec)
+    return text
+
+
+def _render_flops(spec: KernelSpec) -> str:
+    """``<name>_flops(sizes...)``: the step kernel's operation count as a function."""
+    sizes = ", ".join(str(z) for z in spec.sizes)
+    return (
+        f"def {spec.name}_flops({sizes}):\n"
+        f'    """Floating-point operations of one {spec.name} call (SPEC L8): every\n'
+        f"    elementwise operation and function evaluation counts one per entry, a product\n"
+        f'    with a weight array two per weight."""\n'
+        f"    return {KernelPrinter().doprint(spec.flops())}\n"
+    )
 
 
 def render_module(source: str, docstring: str, specs: Sequence[KernelSpec]) -> str:
     """A whole generated module: preamble, docstring, ``import numpy``, ``__all__``, kernels."""
-    names = sorted(s.name for s in specs)
+    names = sorted([s.name for s in specs] + [f"{s.name}_flops" for s in specs if s.kind == "step"])
     if len(set(names)) != len(names):
         raise ValueError(f"duplicate kernel names in {source}: {names}")
     all_list = "\n".join(f'    "{n}",' for n in names)

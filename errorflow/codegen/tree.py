@@ -19,7 +19,7 @@ __all__ = ["SOURCES", "compare", "default_target", "generate", "write"]
 
 #: Derivation modules that codegen prints, in order. Each exposes ``kernel_specs()`` and
 #: ``GENERATED_DOC`` (the generated module's docstring).
-SOURCES: tuple[str, ...] = ("squashing", "bptt")
+SOURCES: tuple[str, ...] = ("squashing", "bptt", "lstm")
 
 
 def default_target() -> Path:

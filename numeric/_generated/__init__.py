@@ -8,10 +8,12 @@
 
 from . import (
     bptt,
+    lstm,
     squashing,
 )
 
 __all__ = [
     "bptt",
+    "lstm",
     "squashing",
 ]
