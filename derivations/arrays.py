@@ -197,20 +197,22 @@ class Cat(ArrayOp):
 
 
 class Part(ArrayOp):
-    r"""``v[start : start + |like|]`` reshaped to the shape of ``like``; free."""
+    r"""``v[start : start + |like|]`` reshaped to the shape of ``like``; free. An optional
+    fourth argument names the part (a symbol printed as the subscript in LaTeX and text)."""
 
-    nargs = 3
+    nargs = (3, 4)
 
     def result_shape(self, shapes):
         return shape(self.args[2], shapes)
 
+    def _label(self, printer) -> str:
+        return printer._print(self.args[3] if len(self.args) > 3 else self.args[2])
+
     def _latex(self, printer):
-        v, _, like = (printer._print(a) for a in self.args)
-        return f"\\left[{v}\\right]_{{{like}}}"
+        return f"\\left[{printer._print(self.args[0])}\\right]_{{{self._label(printer)}}}"
 
     def _sympystr(self, printer):
-        v, _, like = (printer._print(a) for a in self.args)
-        return f"[{v}]_({like})"
+        return f"[{printer._print(self.args[0])}]_({self._label(printer)})"
 
     def flops(self, shapes):
         return sp.Integer(0)
@@ -323,7 +325,7 @@ def _apply_op(op: ArrayOp, args: list[sp.Basic], dims: Mapping[sp.Basic, int]) -
         out = [e for a in args for e in _flat(a)]
         return _arr(out, (len(out),))
     if name == "Part":
-        v, start, like = args
+        v, start, like = args[:3]
         begin = int(sp.sympify(start).subs(dims))
         shp = _shape_of(like)
         size = int(sp.Mul(*shp)) if shp else 1

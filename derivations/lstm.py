@@ -39,7 +39,7 @@ from functools import cache
 import sympy as sp
 
 from .arrays import Cat, CellContract, CellSum, Contract, Expand, MatVec, Outer, Part, evaluate
-from .core import Derivation, KernelArg, KernelSpec, Proof, Section, Step, is_zero
+from .core import Derivation, KernelArg, KernelSpec, Proof, Section, Step
 
 __all__ = [
     "FORWARD_STEP",
@@ -154,8 +154,8 @@ FORWARD_STEP: tuple[tuple[sp.Symbol, sp.Basic], ...] = (
 TRUNCATED_BACKWARD: tuple[tuple[sp.Symbol, sp.Basic], ...] = (
     (e_k, df(net_k) * m * (d - y_k)),  # (19), E = 1/2 sum (d - y)^2
     (back, Contract(e_k, w_k)),  # sum_k w_{k u} e_k for every output source u
-    (back_c, Part(back, 0, s_prev)),
-    (back_h, Part(back, N, yh_prev)),
+    (back_c, Part(back, 0, s_prev, sp.Symbol("c"))),
+    (back_h, Part(back, N, yh_prev, sp.Symbol("h"))),
     (e_h, df(net_h) * back_h),  # (20)
     (e_out, dfo(net_out) * CellSum(h_s * back_c)),  # (21)
     (e_s, y_out * dh(s) * back_c),  # (23)
@@ -170,19 +170,22 @@ TRUNCATED_BACKWARD: tuple[tuple[sp.Symbol, sp.Basic], ...] = (
 
 TRUNCATED_STEP = FORWARD_STEP + TRUNCATED_BACKWARD
 
+_c, _h = sp.Symbol("c"), sp.Symbol("h")
+_yc, _yh, _yin, _yout = (sp.Symbol(n) for n in ("y^{c}", "y^{h}", "y^{in}", "y^{out}"))
+
 #: One step of exact back-propagation through time (L10): from the saved forward values at t
 #: and the carried errors th_z(t+1) = -dE/dz(t+1), th_s(t+1) = -dE/ds_c(t+1). With
 #: th_z_next = 0 at every step it differentiates the stop-gradient network instead (L2, L7).
 REVERSE_STEP: tuple[tuple[sp.Symbol, sp.Basic], ...] = (
     (e_k, df(net_k) * m * (d - y_k)),
     (back, Contract(e_k, w_k)),
-    (th_yc, Part(back, 0, s) + Part(th_z_next, P - N - 2 * C - H - 1, s)),
-    (th_yh, Part(back, N, net_h) + Part(th_z_next, P - H - 1, net_h)),
+    (th_yc, Part(back, 0, s, _c) + Part(th_z_next, P - N - 2 * C - H - 1, s, _yc)),
+    (th_yh, Part(back, N, net_h, _h) + Part(th_z_next, P - H - 1, net_h, _yh)),
     (e_h, df(net_h) * th_yh),
-    (e_out, dfo(net_out) * (CellSum(h_s * th_yc) + Part(th_z_next, P - C - H - 1, y_in))),
+    (e_out, dfo(net_out) * (CellSum(h_s * th_yc) + Part(th_z_next, P - C - H - 1, y_in, _yout))),
     (th_s, th_s_next + y_out * dh(s) * th_yc),
     (e_c, y_in * dg(net_c) * th_s),
-    (e_in, df(net_in) * (CellSum(g_c * th_s) + Part(th_z_next, P - 2 * C - H - 1, y_in))),
+    (e_in, df(net_in) * (CellSum(g_c * th_s) + Part(th_z_next, P - 2 * C - H - 1, y_in, _yin))),
     (gw_k, -Outer(e_k, o)),
     (gw_h, -Outer(e_h, z)),
     (gw_out, -Outer(e_out, z)),
@@ -603,12 +606,17 @@ def _grad_by_diff(loss, weights) -> dict:
     return {w: [slopes(sp.diff(loss, e)) for e in _entries(arr)] for w, arr in weights.items()}
 
 
-def _mismatches(kernel: dict, exact: dict) -> int:
+def _mismatches(kernel: dict, exact: dict, first: bool = False) -> int:
+    """Entries where the kernel's gradient is not identically the derivative. Both sides are
+    polynomials in the weights, inputs and function values, so ``expand`` decides equality;
+    ``first``: stop at the first mismatch."""
     bad = 0
     for w, values in exact.items():
         for a, b in zip(_entries(kernel[w]), values, strict=True):
-            if not is_zero(a - b):
+            if sp.expand(a - b) != 0:
                 bad += 1
+                if first:
+                    return bad
     return bad
 
 
@@ -689,7 +697,7 @@ _TEX_NAMES = {
     o: "o(t)",
     d: "d(t)",
     m: "m(t)",
-    s_prev: "s_c(t-1)",
+    s_prev: "s_{c}(t-1)",
     yc_prev: "y^{c}(t-1)",
     yin_prev: "y^{in}(t-1)",
     yout_prev: "y^{out}(t-1)",
@@ -723,8 +731,8 @@ _TEX_NAMES = {
     e_in: "e_{in}",
     ds_in: r"\partial s_c/\partial W_{in}",
     ds_c: r"\partial s_c/\partial W_{c}",
-    ds_in_prev: r"\partial s_c(t-1)/\partial W_{in}",
-    ds_c_prev: r"\partial s_c(t-1)/\partial W_{c}",
+    ds_in_prev: r"\partial s_{c}(t-1)/\partial W_{in}",
+    ds_c_prev: r"\partial s_{c}(t-1)/\partial W_{c}",
     gw_in: r"\partial E/\partial W_{in}",
     gw_out: r"\partial E/\partial W_{out}",
     gw_c: r"\partial E/\partial W_{c}",
@@ -750,8 +758,8 @@ def _pretty(expr: sp.Basic) -> sp.Basic:
 def _statement_steps(statements, labels: dict) -> list[Step]:
     steps = []
     for target, expr in statements:
-        label = labels.get(target, "")
-        steps.append(Step(label or str(target), _pretty(target), _pretty(expr)))
+        label = labels.get(target) or str(target).replace("_", " ")
+        steps.append(Step(label, _pretty(target), _pretty(expr)))
     return steps
 
 
@@ -836,7 +844,8 @@ def _flops_section() -> Section:
         proofs.append(
             Proof(
                 "L8",
-                f"one {label} costs at most {bound} W_dense operations, for every layout",
+                f"one {label} costs at most {bound} "
+                r"$W_{\mathrm{dense}}$ operations, for every layout",
                 "lower-order monomials bounded by weight monomials, then coefficients compared",
                 all(c >= 0 for c in slack.coeffs()),
             )
@@ -845,12 +854,13 @@ def _flops_section() -> Section:
         Proof(
             "L8",
             "the truncated step carries O(W) numbers from step to step, independent of T",
-            "the carried arguments of truncated_step and their shapes",
+            r"the carried arguments of \texttt{truncated\_step} and their shapes",
             all(
                 SHAPES[a] in ((C, S), (C, _ONE), (H,), (C, S, P))
                 for a in (s_prev, yc_prev, yin_prev, yout_prev, yh_prev, ds_in_prev, ds_c_prev)
             ),
-            "s_c, y^c, y^in, y^out, y^h and the partials ds_c/dw_in, ds_c/dw_c (2CSP numbers)",
+            r"$s_c, y^c, y^{in}, y^{out}, y^h$ and the partials $\partial s_c/\partial W_{in}$, "
+            r"$\partial s_c/\partial W_c$ ($2CSP$ numbers)",
         )
     )
     return Section(
@@ -921,8 +931,8 @@ def _forward_proof() -> Proof:
         "cells, z(t) in the documented column order)",
         "statements run on symbolic arrays vs. scalar sums, expand(lhs - rhs) = 0",
         holds,
-        f"C = {case.C} blocks of S = {case.S}, H = {case.H}, K = {case.K}, n_in = {case.n}: "
-        f"{len(pairs)} unit outputs",
+        f"$C = {case.C}$ blocks of $S = {case.S}$, $H = {case.H}$, $K = {case.K}$, "
+        f"$n_{{in}} = {case.n}$: {len(pairs)} unit outputs",
     )
 
 
@@ -934,7 +944,7 @@ def _kernel_proof(claim: str, statement: str, proof: KernelProof) -> Proof:
         "the kernel's statements run on symbolic arrays vs. sympy.diff of the loss, "
         "expand(lhs - rhs) = 0 for every weight",
         proof.mismatches == 0,
-        f"C = {c.C}, S = {c.S}, H = {c.H}, K = {c.K}, n_in = {c.n}, T = {c.T}: "
+        f"$C = {c.C}$, $S = {c.S}$, $H = {c.H}$, $K = {c.K}$, $n_{{in}} = {c.n}$, $T = {c.T}$: "
         f"{proof.weights} weights, {proof.mismatches} mismatches",
     )
 
@@ -1040,7 +1050,23 @@ def _backward_section() -> Section:
 
 
 def _reverse_section() -> Section:
-    labels = {th_s: "carousel", th_z: "to t-1"}
+    labels = {
+        e_k: "(19)",
+        back: "outputs",
+        th_yc: "(31) cells",
+        th_yh: "hidden",
+        e_h: "(20)",
+        e_out: "(21), (32)",
+        th_s: "(33) carousel",
+        e_c: "(36)",
+        e_in: "(37)",
+        gw_k: "(22) k",
+        gw_h: "(22) i",
+        gw_out: "(22) out",
+        gw_in: "in",
+        gw_c: "c",
+        th_z: "to t-1",
+    }
     return Section(
         claims=("L10",),
         title="the full gradient by back-propagation through time",

@@ -5,11 +5,20 @@
 
 * :mod:`errorflow.numeric.rnn`: conventional recurrent nets, BPTT, Hochreiter's scaling
   factor and its log-space form (SPEC B1-B10);
+* :mod:`errorflow.numeric.lstm`: the 1997 LSTM layer, its online truncated gradient and full
+  BPTT (SPEC L1-L12);
 * :mod:`errorflow.numeric.activations`: the squashing functions by name (A1-A3);
 * :mod:`errorflow.numeric.logspace`: careful primitives for numbers outside float64 (B10).
 """
 
-from . import activations, logspace, rnn
+from . import activations, logspace, lstm, rnn
 from ._validate import Float64RangeError, InvalidArgumentError
 
-__all__ = ["Float64RangeError", "InvalidArgumentError", "activations", "logspace", "rnn"]
+__all__ = [
+    "Float64RangeError",
+    "InvalidArgumentError",
+    "activations",
+    "logspace",
+    "lstm",
+    "rnn",
+]

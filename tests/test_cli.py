@@ -6,10 +6,9 @@ import subprocess
 import sys
 
 import pytest
+from _spec import SPEC_IDS
 
 from errorflow.cli import main
-
-SPEC_IDS = ["A1", "A2", "A3"] + [f"B{i}" for i in range(1, 11)]
 
 
 def run(*args, cwd=None):

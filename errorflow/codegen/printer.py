@@ -91,7 +91,7 @@ class KernelPrinter(NumPyPrinter):
         return f"numpy.concatenate(({', '.join(parts)}))"
 
     def _print_Part(self, expr: sp.Basic) -> str:
-        v, start, like = expr.args
+        v, start, like = expr.args[:3]
         lk = self._operand(like)
         begin = "" if start == 0 else self._print(start)
         end = f"{lk}.size" if start == 0 else f"{begin} + {lk}.size"
