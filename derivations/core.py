@@ -232,10 +232,12 @@ class Derivation:
         return head + "\n".join(section.to_text() for section in self.sections)
 
 
-def latex_document(title: str, bodies: Iterable[str]) -> str:
-    """Wrap section bodies in one complete amsmath article."""
+def latex_document(title: str, bodies: Iterable[str], packages: Sequence[str] = ()) -> str:
+    """Wrap section bodies in one complete amsmath article (``packages``: extra ones)."""
+    extra = "".join(rf"\usepackage{{{p}}}" + "\n" for p in packages)
     return (
         LATEX_PREAMBLE
+        + extra
         + rf"\title{{{title}}}"
         + "\n\\date{}\n\\begin{document}\n\\maketitle\n"
         + "\n".join(bodies)

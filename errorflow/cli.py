@@ -77,13 +77,16 @@ def _build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser(
         "report",
-        help="verify, then write the LaTeX derivation and the claims table",
+        help="derive, verify, draw and write the report (LaTeX, PDF, figures, claims table)",
         description=(
-            "Run every claim and write derivations.tex, claims.json and claims.md into DIR."
+            "Build every derivation, run every claim, draw the figures and write "
+            "derivations.tex (and derivations.pdf when pdflatex is on PATH), claims.json, "
+            "claims.md and figures/ into DIR. Other files in DIR are left alone."
         ),
     )
     report.add_argument("--out", metavar="DIR", default="errorflow-report")
     report.add_argument("--profile", choices=("ci", "thorough"), default="ci")
+    report.add_argument("--no-pdf", action="store_true", help="do not run pdflatex")
     return parser
 
 
@@ -189,23 +192,44 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_OK if all(r.status == "passed" for r in results) else EXIT_FAILED
 
 
-def _cmd_report(args: argparse.Namespace) -> int:
-    from errorflow.report import write_report
-
-    out = Path(args.out)
+def _report_folder(out: Path) -> None:
+    """A one-line usage error unless ``out`` can hold the report (create it if needed)."""
     parent = out.resolve().parent
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"cannot write {out}: it exists and is not a folder")
     if not parent.is_dir():
         raise UsageError(f"cannot write {out}: parent folder {parent} does not exist")
-    print(f"errorflow report -> {out}/ (profile {args.profile})", flush=True)
-    results = _run_claims(None, args.profile, sys.stdout)
     try:
-        written = write_report(out, results)
+        out.mkdir(exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out):
+            pass
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
-    for path in written:
-        print(f"wrote {path}")
-    failed = [r.claim.id for r in results if r.status != "passed"]
-    print(f"{len(results) - len(failed)} claims passed, {len(failed)} failed")
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from errorflow.report import run_report
+
+    out = Path(args.out)
+    _report_folder(out)
+    print(f"errorflow report -> {out}/ (profile {args.profile})", flush=True)
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    def claim(result) -> None:
+        say("  " + _progress_line(result).replace("\n", "\n  "))
+
+    try:
+        report = run_report(out, args.profile, pdf=not args.no_pdf, say=say, on_claim=claim)
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+    failed = report.failed
+    print(
+        f"{len(report.results) - len(failed)} claims passed, {len(failed)} failed"
+        + (f": {', '.join(failed)}" if failed else "")
+        + f"; {report.seconds:.1f} s"
+    )
     return EXIT_OK if not failed else EXIT_FAILED
 
 

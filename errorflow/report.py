@@ -1,29 +1,56 @@
-"""The report: verification results as tables, and the derivation document (LaTeX).
+"""The report: every derivation, verified, as one document a reader can check.
 
-``errorflow report`` runs the claims registry and writes, into one folder,
-``derivations.tex`` (every derivation module and the claims table in one amsmath article),
-``claims.json`` (the ``verify --json`` records plus seconds per claim) and ``claims.md``.
+``errorflow report`` runs in stages, printing one line per stage, derivation, claim and figure:
+
+1. build every derivation (SymPy proofs included);
+2. run the claims registry (symbolic and numeric checks);
+3. draw the figures (``figures/*.png`` and ``.svg``, when :mod:`errorflow.figures` is present);
+4. write ``derivations.tex`` (one amsmath article: notation, each claim's derivation steps and
+   proofs, the measured figures, the claims table and the figures), ``claims.json`` (the
+   ``verify --json`` records plus seconds and measured details per claim) and ``claims.md``;
+5. compile ``derivations.pdf`` with ``pdflatex`` when it is on PATH (otherwise say so in one
+   line and how to get it). The PDF is reproducible: fixed dates and no trailer ID.
+
+Only the report's own files are written; anything else in the folder is left alone.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from errorflow import derivations
 from errorflow.derivations.core import latex_document
 
 __all__ = [
+    "PDF_HINT",
+    "PdfResult",
+    "ReportResult",
     "claims_json",
     "claims_latex",
     "claims_markdown",
+    "compile_pdf",
     "derivations_document",
     "format_error",
+    "measured_latex",
+    "run_report",
     "tex_escape",
     "write_report",
 ]
+
+PDF_HINT = (
+    "pdflatex not found: derivations.pdf not written (install TeX Live, e.g. "
+    "`apt-get install texlive-latex-base texlive-latex-recommended`, then re-run)"
+)
 
 _TEX_SPECIALS = {
     "\\": r"\textbackslash{}",
@@ -71,8 +98,10 @@ def _jsonable(value: object) -> object:
         return [_jsonable(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
-    if hasattr(value, "item"):
+    if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:
         return _jsonable(value.item())
+    if hasattr(value, "tolist"):
+        return _jsonable(value.tolist())
     return value
 
 
@@ -93,39 +122,173 @@ def claims_markdown(results: Sequence) -> str:
 
 
 def claims_latex(results: Sequence) -> str:
-    """The claims table as a LaTeX section (longtable-free: one ``tabular`` per claim row)."""
+    """The claims table as a LaTeX section (a ``longtable``: it breaks across pages)."""
     rows = []
     for r in results:
         c = r.claim
         rows.append(
-            rf"\textbf{{{c.id}}} & \parbox[t]{{8.6cm}}{{\raggedright {tex_escape(c.statement)}}}"
+            rf"\textbf{{{c.id}}} & {tex_escape(c.statement)}"
             rf" & {r.symbolic} & {r.numeric_status} & {r.cases} & {format_error(r.max_error)} \\"
         )
     body = "\n".join(rows)
+    head = r"id & statement & symbolic & numeric & cases & worst error \\ \hline"
     return (
         "\\section{Verification: the claims table}\n"
         "Each claim's symbolic status (SymPy proof), numeric status, number of random cases "
         "and the worst error seen (relative, or for an inequality the worst relative "
         "violation).\n\n"
-        "{\\small\n\\begin{tabular}{@{}llllrl@{}}\n"
-        "id & statement & symbolic & numeric & cases & worst error \\\\\n\\hline\n"
-        f"{body}\n\\end{{tabular}}}}\n"
+        "{\\small\n\\begin{longtable}{@{}l>{\\raggedright\\arraybackslash}p{7.4cm}llrl@{}}\n"
+        f"{head}\n\\endhead\n{body}\n\\end{{longtable}}}}\n"
     )
 
 
-def derivations_document(results: Sequence | None = None) -> str:
-    """Every derivation module in one complete LaTeX article, with the claims table."""
-    bodies = [derivations.get(name).derivation().to_latex_body() for name in derivations.NAMES]
+def _detail_text(value: object, limit: int = 200) -> str:
+    """A measured value for the document: numbers to 4 significant digits, dicts and lists
+    with spaces after separators (so lines can break)."""
+
+    def fmt(v: object) -> str:
+        if isinstance(v, float):
+            return f"{v:.4g}"
+        if isinstance(v, dict):
+            return "{" + ", ".join(f"{k}: {fmt(x)}" for k, x in v.items()) + "}"
+        if isinstance(v, list):
+            return "[" + ", ".join(fmt(x) for x in v) + "]"
+        return str(v)
+
+    text = fmt(_jsonable(value))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def measured_latex(results: Sequence) -> str:
+    """The figures each numeric check measured (rates, looseness, distances, memory)."""
+    items = []
+    for r in results:
+        details = {} if r.numeric is None else r.numeric.details
+        if not details:
+            continue
+        lines = "\n".join(
+            rf"\item[] \texttt{{{tex_escape(str(k))}}}: {tex_escape(_detail_text(v))}"
+            for k, v in details.items()
+        )
+        items.append(
+            rf"\paragraph{{{r.claim.id}}} {tex_escape(r.claim.statement)}"
+            + "\n\\begin{itemize}\\small\\raggedright\n"
+            + lines
+            + "\n\\end{itemize}"
+        )
+    return (
+        "\\section{Measured figures}\n"
+        "What the numeric checks measured beyond pass/fail, as recorded in "
+        "\\texttt{claims.json} (profile and seed as in the claims table).\n\n"
+        + "\n\n".join(items)
+        + "\n"
+    )
+
+
+def figures_latex(figures: Sequence[tuple[str, str, str]]) -> str:
+    """A section placing each figure (``(name, png path relative to the .tex, caption)``)."""
+    if not figures:
+        return ""
+    refs = ", ".join(rf"Figure~\ref{{fig:{name}}}" for name, _, _ in figures)
+    blocks = [
+        "\\begin{figure}[htbp]\n\\centering\n"
+        rf"\includegraphics[width=0.92\linewidth]{{{path}}}" + "\n"
+        rf"\caption{{{caption}}}\label{{fig:{name}}}" + "\n\\end{figure}"
+        for name, path, caption in figures
+    ]
+    return (
+        "\\section{Figures}\n"
+        f"The error flow made visible: {refs}. Each is computed in log space where the "
+        "numbers leave float64, from the same generated kernels the claims verify.\n\n"
+        + "\n\n".join(blocks)
+        + "\n\\clearpage\n"
+    )
+
+
+def derivations_document(
+    results: Sequence | None = None,
+    figures: Sequence[tuple[str, str, str]] = (),
+    bodies: Sequence[str] | None = None,
+) -> str:
+    """Every derivation module in one complete LaTeX article, with the measured figures,
+    the claims table and the figures (when given)."""
+    if bodies is None:
+        bodies = [derivations.get(n).derivation().to_latex_body() for n in derivations.NAMES]
+    parts = list(bodies)
     if results is not None:
-        bodies.append(claims_latex(results))
-    return latex_document("errorflow: the error flow of recurrent networks, derived", bodies)
+        parts.append(measured_latex(results))
+        parts.append(claims_latex(results))
+    if figures:
+        parts.append(figures_latex(figures))
+    reproducible = "\\ifdefined\\pdftrailerid\\pdftrailerid{}\\fi"
+    return latex_document(
+        "errorflow: the error flow of recurrent networks, derived",
+        [reproducible, *parts],
+        packages=("graphicx", "longtable", "array"),
+    )
+
+
+@dataclass
+class PdfResult:
+    """Outcome of compiling the document: the PDF (or why there is none) and its health."""
+
+    path: Path | None
+    pages: int = 0
+    overfull: int = 0
+    seconds: float = 0.0
+    message: str = ""
+
+
+def compile_pdf(tex: Path, runs: int = 2) -> PdfResult:
+    """Compile ``tex`` with ``pdflatex -halt-on-error`` next to it (auxiliary files in a
+    scratch folder), reproducibly (``SOURCE_DATE_EPOCH``); count pages and overfull boxes."""
+    exe = shutil.which("pdflatex")
+    if exe is None:
+        return PdfResult(None, message=PDF_HINT)
+    start = time.perf_counter()
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1"}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(runs):  # the second run resolves the figure references
+            proc = subprocess.run(
+                [
+                    exe,
+                    "-halt-on-error",
+                    "-interaction=nonstopmode",
+                    f"-output-directory={tmp}",
+                    tex.name,
+                ],
+                cwd=tex.parent,
+                env=env,
+                capture_output=True,
+                text=True,
+                errors="replace",
+                check=False,
+            )
+            if proc.returncode != 0:
+                tail = "\n".join(proc.stdout.splitlines()[-15:])
+                return PdfResult(None, message=f"pdflatex failed on {tex.name}:\n{tail}")
+        log = Path(tmp, tex.with_suffix(".log").name).read_text(errors="replace")
+        pdf = tex.with_suffix(".pdf")
+        shutil.copyfile(Path(tmp, pdf.name), pdf)
+    pages = re.search(r"Output written on .*?\((\d+) pages?", log)
+    return PdfResult(
+        pdf,
+        pages=int(pages.group(1)) if pages else 0,
+        overfull=len(re.findall(r"^Overfull \\[hv]box", log, flags=re.MULTILINE)),
+        seconds=time.perf_counter() - start,
+    )
 
 
 def write_report(out: Path, results: Sequence) -> list[Path]:
-    """Write ``derivations.tex``, ``claims.json`` and ``claims.md`` into ``out``."""
+    """Write ``derivations.tex``, ``claims.json`` and ``claims.md`` into ``out`` (no figures,
+    no PDF: :func:`run_report` is the whole job)."""
+    return _write_files(out, derivations_document(results), results)
+
+
+def _write_files(out: Path, tex: str, results: Sequence) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     files = {
-        "derivations.tex": derivations_document(results),
+        "derivations.tex": tex,
         "claims.json": json.dumps(claims_json(results), indent=2) + "\n",
         "claims.md": claims_markdown(results),
     }
@@ -135,3 +298,81 @@ def write_report(out: Path, results: Sequence) -> list[Path]:
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
+
+
+@dataclass
+class ReportResult:
+    """What :func:`run_report` did: claim results, files written, the PDF, the wall time."""
+
+    results: list
+    written: list[Path] = field(default_factory=list)
+    pdf: PdfResult | None = None
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[str]:
+        return [r.claim.id for r in self.results if r.status != "passed"]
+
+
+def _figures(out: Path, profile: str, say: Callable[[str], None]) -> list[tuple[str, str, str]]:
+    try:
+        from errorflow import figures
+    except ImportError as exc:  # matplotlib missing: the rest of the report still works
+        say(f"  figures skipped: {exc}")
+        return []
+    start = time.perf_counter()
+    paths = figures.write_figures(out / "figures", profile=profile)
+    placed = []
+    for name, info in figures.FIGURES.items():
+        png = out / "figures" / f"{name}.png"
+        if png in paths or png.exists():
+            placed.append((name, f"figures/{name}.png", info.caption))
+            say(f"  figure {name}: figures/{name}.png, .svg")
+    say(f"  {len(placed)} figures in {time.perf_counter() - start:.1f} s")
+    return placed
+
+
+def run_report(
+    out: Path,
+    profile: str = "ci",
+    pdf: bool = True,
+    say: Callable[[str], None] = print,
+    on_claim: Callable[[object], None] | None = None,
+) -> ReportResult:
+    """The whole report into ``out`` (see the module docstring); ``say`` prints progress."""
+    from errorflow import verify
+
+    start = time.perf_counter()
+    say("[1/5] derivations")
+    bodies = []
+    for name in derivations.NAMES:
+        t0 = time.perf_counter()
+        d = derivations.get(name).derivation()
+        bodies.append(d.to_latex_body())
+        ok = sum(p.holds for p in d.proofs)
+        say(f"  {name}: {ok}/{len(d.proofs)} proofs hold ({time.perf_counter() - t0:.1f} s)")
+    say(f"[2/5] claims (profile {profile})")
+    results = verify.run(None, profile=profile, progress=on_claim)
+    say("[3/5] figures")
+    placed = _figures(out, profile, say)
+    say("[4/5] files")
+    tex = derivations_document(results, placed, bodies)
+    written = _write_files(out, tex, results)
+    for path in written:
+        say(f"  wrote {path}")
+    report = ReportResult(results, written)
+    say("[5/5] pdf")
+    if pdf:
+        report.pdf = compile_pdf(out / "derivations.tex")
+        if report.pdf.path is None:
+            say(f"  {report.pdf.message}")
+        else:
+            report.written.append(report.pdf.path)
+            say(
+                f"  wrote {report.pdf.path} ({report.pdf.pages} pages, "
+                f"{report.pdf.overfull} overfull boxes, {report.pdf.seconds:.1f} s)"
+            )
+    else:
+        say("  skipped (--no-pdf)")
+    report.seconds = time.perf_counter() - start
+    return report

@@ -5,7 +5,9 @@ run on a clean clone is reproducible.
 """
 
 import os
+import shutil
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -25,3 +27,15 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session")
+def pdflatex() -> str:
+    """Path of ``pdflatex``; skips without it, except where ``.ci/run`` requires it (then the
+    LaTeX tests fail instead of silently not running)."""
+    exe = shutil.which("pdflatex")
+    if exe is None:
+        if os.environ.get("ERRORFLOW_REQUIRE_PDFLATEX"):
+            pytest.fail("pdflatex is required here (ERRORFLOW_REQUIRE_PDFLATEX) but not on PATH")
+        pytest.skip("pdflatex not installed")
+    return exe

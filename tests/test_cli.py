@@ -82,18 +82,6 @@ def test_verify_selected_claims(capsys):
     assert [r["id"] for r in records] == ["B4", "A2"]
 
 
-def test_report_writes_tex_and_claims_table(tmp_path):
-    out = tmp_path / "rep"
-    result = run("report", "--out", str(out))
-    assert result.returncode == 0, result.stderr
-    assert "B10" in result.stdout  # progress, one line per claim
-    tex = (out / "derivations.tex").read_text()
-    assert "claims table" in tex and r"\end{document}" in tex
-    claims = json.loads((out / "claims.json").read_text())
-    assert {c["id"] for c in claims} == set(SPEC_IDS) and all("seconds" in c for c in claims)
-    assert (out / "claims.md").read_text().startswith("| id |")
-
-
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
 def test_report_on_read_only_parent(tmp_path):
     ro = tmp_path / "ro"

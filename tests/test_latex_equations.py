@@ -1,0 +1,84 @@
+"""A fast check of every equation the derivations emit, one by one (no TeX needed): balanced
+groups and delimiters, only commands the document's packages define, and no leftovers of
+Python or SymPy printing. The full document is compiled by test_derivations / test_report."""
+
+import re
+
+import pytest
+
+from errorflow import derivations
+
+#: Control sequences the preamble's packages (amsmath, amssymb) define that equations may use.
+KNOWN = set(
+    """Big Bigl Bigr Delta Rightarrow alpha approx beta bigl bigr cdot cdots cosh coth delta dots
+    footnotesize forall frac ge in le left log mathrm max ne operatorname otimes partial phi prod
+    quad rho right sum tag tanh tau text textstyle tfrac to top vartheta exp ln min sigma gamma
+    infty leq geq lim ldots mid lvert rvert vert lVert rVert sqrt sinh prime times hat bar tilde
+    mathbf mathcal boldsymbol limits sup inf neq sim equiv pm mp lambda mu nu epsilon varepsilon
+    omega Omega theta pi eta kappa xi zeta psi chi Gamma Lambda Sigma Phi Psi Theta big""".split()
+)
+
+#: Text that means a printer fell back to Python/SymPy names instead of mathematics.
+LEFTOVERS = re.compile(r"MatVec|Contract\(|Outer\(|CellSum|Cat\(|Part\(|None|\*\*|_x\d|Subs\(")
+
+
+def _equations():
+    for name in derivations.NAMES:
+        for section in derivations.get(name).derivation().sections:
+            for step in section.steps:
+                yield f"{name}:{section.claims[0]}:{step.name}", step.to_latex()
+
+
+EQUATIONS = list(_equations())
+
+
+def check_equation(tex: str) -> list[str]:
+    """Problems found in one ``align*`` row (empty when it looks like valid LaTeX)."""
+    problems = []
+    body = re.sub(r"\\[{}]", "", tex)  # escaped braces are not groups
+    depth = 0
+    for ch in body:
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth < 0:
+            problems.append("'}' closes a group that was never opened")
+            break
+    if depth > 0:
+        problems.append(f"{depth} unclosed '{{'")
+    lefts, rights = len(re.findall(r"\\left\b", tex)), len(re.findall(r"\\right\b", tex))
+    if lefts != rights:
+        problems.append(f"\\left x{lefts} but \\right x{rights}")
+    if tex.count("&") != 1:
+        problems.append(f"{tex.count('&')} alignment points (expected 1)")
+    unknown = sorted(set(re.findall(r"\\([A-Za-z]+)", tex)) - KNOWN)
+    if unknown:
+        problems.append(f"unknown commands {unknown}")
+    if LEFTOVERS.search(tex):
+        problems.append(f"printer leftover {LEFTOVERS.search(tex).group(0)!r}")
+    if re.search(r"([_^])\s*(?:\{[^{}]*\}|\\[A-Za-z]+|[^\s{\\])\s*\1", tex):
+        problems.append("double sub/superscript")
+    return problems
+
+
+def test_there_are_equations_from_every_derivation():
+    assert {key.split(":")[0] for key, _ in EQUATIONS} == set(derivations.NAMES)
+    assert len(EQUATIONS) > 100
+
+
+@pytest.mark.parametrize(("key", "tex"), EQUATIONS, ids=[k for k, _ in EQUATIONS])
+def test_equation_is_valid_latex(key, tex):
+    assert check_equation(tex) == []
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        r"a &= \frac{1}{2",
+        r"a &= \left( b",
+        r"a &= b & c",
+        r"a &= \foo{b}",
+        r"a &= MatVec(W, z)",
+        r"a &= x_i_j",
+    ],
+)
+def test_the_checker_catches_broken_equations(bad):
+    assert check_equation(bad) != []
