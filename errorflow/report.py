@@ -25,7 +25,9 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 
 from errorflow import derivations
@@ -332,27 +334,59 @@ def _figures(out: Path, profile: str, say: Callable[[str], None]) -> list[tuple[
     return placed
 
 
+def _numeric_checks(profile: str) -> dict[str, tuple]:
+    """Every registered claim's numeric check (run in a worker process by the report)."""
+    from errorflow.verify import registry
+
+    budget = registry.PROFILES[profile]
+    return {c.id: registry.check_numeric(c, budget) for c in registry.select()}
+
+
 def run_report(
     out: Path,
     profile: str = "ci",
     pdf: bool = True,
     say: Callable[[str], None] = print,
     on_claim: Callable[[object], None] | None = None,
+    workers: int | None = None,
 ) -> ReportResult:
-    """The whole report into ``out`` (see the module docstring); ``say`` prints progress."""
+    """The whole report into ``out`` (see the module docstring); ``say`` prints progress.
+
+    With two or more cores (``workers``: default ``os.cpu_count()``), the claims' numeric
+    checks run in a worker process while this one builds the derivations (the SymPy
+    proofs); the claims' symbolic status is then read off the built derivations.
+    """
     from errorflow import verify
+    from errorflow.verify import registry
 
     start = time.perf_counter()
-    say("[1/5] derivations")
-    bodies = []
-    for name in derivations.NAMES:
-        t0 = time.perf_counter()
-        d = derivations.get(name).derivation()
-        bodies.append(d.to_latex_body())
-        ok = sum(p.holds for p in d.proofs)
-        say(f"  {name}: {ok}/{len(d.proofs)} proofs hold ({time.perf_counter() - t0:.1f} s)")
-    say(f"[2/5] claims (profile {profile})")
-    results = verify.run(None, profile=profile, progress=on_claim)
+    if profile not in registry.PROFILES:
+        raise ValueError(f"profile: unknown {profile!r}; known: {', '.join(registry.PROFILES)}")
+    workers = os.cpu_count() or 1 if workers is None else workers
+    pool = ProcessPoolExecutor(1, mp_context=get_context("fork")) if workers > 1 else None
+    try:
+        pending = pool.submit(_numeric_checks, profile) if pool else None
+        say("[1/5] derivations" + (" (claims' numeric checks running beside)" if pool else ""))
+        bodies = []
+        for name in derivations.NAMES:
+            t0 = time.perf_counter()
+            d = derivations.get(name).derivation()
+            bodies.append(d.to_latex_body())
+            ok = sum(p.holds for p in d.proofs)
+            say(f"  {name}: {ok}/{len(d.proofs)} proofs hold ({time.perf_counter() - t0:.1f} s)")
+        say(f"[2/5] claims (profile {profile})")
+        if pending is not None:
+            numeric = pending.result()
+            results = []
+            for claim in verify.select():
+                results.append(registry.combine(claim, numeric[claim.id]))
+                if on_claim is not None:
+                    on_claim(results[-1])
+        else:
+            results = verify.run(None, profile=profile, progress=on_claim)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     say("[3/5] figures")
     placed = _figures(out, profile, say)
     say("[4/5] files")

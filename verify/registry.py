@@ -197,20 +197,35 @@ def _symbolic_status(claim: Claim) -> str:
     return "proved" if all(p.holds for p in proofs) else "failed"
 
 
-def run_claim(claim: Claim, budget: Budget) -> ClaimResult:
-    """Evaluate one claim; an exception inside a check is a failure, reported, not raised."""
+def check_numeric(claim: Claim, budget: Budget) -> tuple[NumericResult | None, float, str | None]:
+    """Only the numeric check of ``claim``: ``(result, seconds, error)``. The generator is
+    seeded from the budget's seed and the claim id, so the result does not depend on which
+    claims ran before (or in which process)."""
+    start = time.perf_counter()
+    if claim.numeric is None:
+        return None, 0.0, None
+    try:
+        rng = np.random.default_rng([budget.seed, *claim.id.encode()])
+        return claim.numeric(budget, rng), time.perf_counter() - start, None
+    except Exception as exc:  # a check that crashes is a failed claim, with its reason
+        return None, time.perf_counter() - start, f"{type(exc).__name__}: {exc}"
+
+
+def combine(claim: Claim, numeric: tuple[NumericResult | None, float, str | None]) -> ClaimResult:
+    """The claim's symbolic status joined with an already computed numeric check."""
+    result, seconds, error = numeric
     start = time.perf_counter()
     try:
         symbolic = _symbolic_status(claim)
-        numeric = None
-        if claim.numeric is not None:
-            rng = np.random.default_rng([budget.seed, *claim.id.encode()])
-            numeric = claim.numeric(budget, rng)
-        return ClaimResult(claim, symbolic, numeric, time.perf_counter() - start)
-    except Exception as exc:  # a check that crashes is a failed claim, with its reason
-        return ClaimResult(
-            claim, "failed", None, time.perf_counter() - start, f"{type(exc).__name__}: {exc}"
-        )
+    except Exception as exc:
+        symbolic, error = "failed", error or f"{type(exc).__name__}: {exc}"
+    seconds += time.perf_counter() - start
+    return ClaimResult(claim, symbolic, None if error else result, seconds, error)
+
+
+def run_claim(claim: Claim, budget: Budget) -> ClaimResult:
+    """Evaluate one claim; an exception inside a check is a failure, reported, not raised."""
+    return combine(claim, check_numeric(claim, budget))
 
 
 def run(
