@@ -20,3 +20,13 @@ def test_readme_python_example_runs():
     exec(compile(code, str(README), "exec"), namespace)
     assert namespace["S"].shape == (4, 4)
     assert namespace["logabs"].max() < -700  # far below float64's smallest normal
+
+
+def test_readme_lstm_example_runs():
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    code = next(b for b in blocks if "lstm" in b)
+    namespace: dict = {}
+    exec(compile(code, str(README), "exec"), namespace)
+    assert namespace["layout"].n_weights == 93
+    assert namespace["run"].y.shape == (100, 1)
+    assert set(namespace["grads"]) == set(namespace["params"])
