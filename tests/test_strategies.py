@@ -6,9 +6,17 @@ import pytest
 from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
-from errorflow.numeric import rnn
+from errorflow.numeric import lstm, rnn
 from errorflow.verify.sampling import NORMS, matrix_norm, random_weights, scale_to_norm
-from errorflow.verify.strategies import net_windows, trajectories, weight_matrices
+from errorflow.verify.strategies import (
+    LSTM_BIASES,
+    block_layouts,
+    lstm_params,
+    lstm_problems,
+    net_windows,
+    trajectories,
+    weight_matrices,
+)
 
 
 @pytest.mark.parametrize("norm", NORMS)
@@ -54,3 +62,65 @@ def test_trajectories_are_real_forward_passes(case):
     np.testing.assert_array_equal(again.nets, traj.nets)
     np.testing.assert_array_equal(again.ys, traj.ys)
     assert matrix_norm(W, "max_row_sum") < 3.0
+
+
+# --- LSTM block layouts (SPEC L) ------------------------------------------------------------
+LAYOUT_OPTIONS = [
+    ("connectivity", "F"),
+    ("connectivity", "B"),
+    *[("bias", b) for b in LSTM_BIASES],
+    ("output_gates", True),
+    ("output_gates", False),
+    *[("g", a) for a in ("g", "h", "logistic", "identity", "tanh")],
+    *[("h", a) for a in ("g", "h", "logistic", "identity", "tanh")],
+]
+
+
+@pytest.mark.parametrize(("field", "value"), LAYOUT_OPTIONS)
+def test_block_layouts_reach_every_option(field, value):
+    layout = find(
+        block_layouts(),
+        lambda la: getattr(la, field) == value,
+        settings=settings(max_examples=2000, database=None),
+    )
+    assert getattr(layout, field) == value
+
+
+def test_block_layouts_reach_the_size_bounds():
+    biggest = find(
+        block_layouts(max_in=3, max_out=2, max_blocks=2, max_size=2, max_hidden=2),
+        lambda la: (la.n_in, la.n_out, la.n_blocks, la.block_size, la.n_hidden) == (3, 2, 2, 2, 2),
+        settings=settings(max_examples=5000, database=None),
+    )
+    assert biggest.n_cells == 4
+
+
+@given(layout=block_layouts(connectivity="B", bias="none", output_gates=False))
+def test_block_layouts_pin_fixed_options(layout):
+    assert (layout.connectivity, layout.bias, layout.output_gates) == ("B", "none", False)
+    assert 1 <= layout.n_in <= 3 and 1 <= layout.n_blocks <= 2 and 0 <= layout.n_hidden <= 2
+
+
+@given(problem=lstm_problems(scale=0.5))
+def test_lstm_problems_are_valid_inputs_with_masked_zeros(problem):
+    layout, params = problem["layout"], problem["params"]
+    assert isinstance(layout, lstm.Layout)
+    for name, shape in layout.shapes.items():
+        w = params[name]
+        assert w.shape == shape and w.dtype == np.float64
+        assert np.all(w[~layout.mask[name]] == 0.0)
+        assert np.all(np.abs(w) <= 0.5)
+    T = problem["xs"].shape[0]
+    assert problem["xs"].shape == (T, layout.n_in) and 1 <= T <= 6
+    assert problem["targets"].shape == problem["mask"].shape == (T, layout.n_out)
+    assert problem["mask"].dtype == np.bool_
+    assert np.all((problem["targets"] >= 0) & (problem["targets"] <= 1))
+    lstm.truncated_gradient(layout, params, problem["xs"], problem["targets"], problem["mask"])
+
+
+@given(data=st.data())
+def test_lstm_params_draw_for_the_given_layout(data):
+    layout = data.draw(block_layouts(max_blocks=3))
+    params = data.draw(lstm_params(layout, scale=2.0))
+    assert set(params) == set(layout.shapes)
+    assert all(np.all(np.abs(p) <= 2.0) for p in params.values())

@@ -4,7 +4,7 @@ Importing this package registers every claim (``errorflow.verify.REGISTRY``); :f
 evaluates them. ``errorflow verify`` is the command-line front end.
 """
 
-from . import claims_bptt, claims_cec, claims_squashing
+from . import claims_bptt, claims_cec, claims_lstm, claims_squashing
 from .registry import PROFILES, REGISTRY, Claim, ClaimResult, UnknownClaimError, run, select
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "UnknownClaimError",
     "claims_bptt",
     "claims_cec",
+    "claims_lstm",
     "claims_squashing",
     "run",
     "select",

@@ -11,13 +11,17 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from errorflow.numeric import rnn
+from errorflow.numeric import lstm, rnn
 from errorflow.numeric.activations import ACTIVATIONS
 
 from .sampling import NORMS, scale_to_norm
 
 __all__ = [
     "activations",
+    "block_layouts",
+    "lstm_params",
+    "lstm_problems",
+    "lstm_sequences",
     "net_windows",
     "recurrent_problems",
     "sizes",
@@ -107,3 +111,88 @@ def trajectories(
     W = draw(weight_matrices(size, bound=bound))
     xs = draw(hnp.arrays(np.float64, (steps, size), elements=_entries(input_scale)))
     return W, act, rnn.forward(W, xs, act)
+
+
+# --- LSTM block layouts (SPEC L) --------------------------------------------------------------
+#: The layout options of Table 10 (``lstm.Layout``'s ``connectivity`` and ``bias``).
+LSTM_CONNECTIVITIES = ("F", "B")
+LSTM_BIASES = ("none", "gates", "hidden", "all")
+
+
+def _option(value, choices) -> st.SearchStrategy:
+    if value is None:
+        return st.sampled_from(choices)
+    return value if isinstance(value, st.SearchStrategy) else st.just(value)
+
+
+@st.composite
+def block_layouts(
+    draw: st.DrawFn,
+    max_in: int = 3,
+    max_out: int = 2,
+    max_blocks: int = 2,
+    max_size: int = 2,
+    max_hidden: int = 2,
+    connectivity: str | st.SearchStrategy[str] | None = None,
+    bias: str | st.SearchStrategy[str] | None = None,
+    output_gates: bool | st.SearchStrategy[bool] | None = None,
+    squashing: tuple[str, ...] = tuple(ACTIVATIONS),
+) -> lstm.Layout:
+    """Small :class:`lstm.Layout` s over every option: connectivity "F"/"B", every bias
+    option, with and without output gates, g and h from ``squashing`` (default: every
+    registered squashing function). A fixed value (or a strategy) pins an option."""
+    return lstm.Layout(
+        draw(st.integers(1, max_in)),
+        draw(st.integers(1, max_out)),
+        draw(st.integers(1, max_blocks)),
+        draw(st.integers(1, max_size)),
+        n_hidden=draw(st.integers(0, max_hidden)),
+        connectivity=draw(_option(connectivity, LSTM_CONNECTIVITIES)),
+        bias=draw(_option(bias, LSTM_BIASES)),
+        output_gates=draw(_option(output_gates, (True, False))),
+        g=draw(st.sampled_from(squashing)),
+        h=draw(st.sampled_from(squashing)),
+    )
+
+
+@st.composite
+def lstm_params(draw: st.DrawFn, layout: lstm.Layout, scale: float = 1.5) -> dict:
+    """A parameter dict for ``layout``: entries in ``[-scale, scale]`` where a weight exists,
+    0 where the layout masks it."""
+    out = {}
+    for name, shape in layout.shapes.items():
+        raw = draw(hnp.arrays(np.float64, shape, elements=_entries(scale)))
+        out[name] = np.where(layout.mask[name], raw, 0.0)
+    return out
+
+
+@st.composite
+def lstm_sequences(
+    draw: st.DrawFn, layout: lstm.Layout, T: int | st.SearchStrategy[int] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(xs, targets, mask)``: inputs (T, n_in) in [-2, 2], targets (T, n_out) in [0, 1] and a
+    bool target mask (T, n_out); T drawn from 1..6 unless given."""
+    T = st.integers(1, 6) if T is None else T
+    steps = draw(T) if isinstance(T, st.SearchStrategy) else T
+    xs = draw(hnp.arrays(np.float64, (steps, layout.n_in), elements=_entries(2.0)))
+    targets = draw(
+        hnp.arrays(
+            np.float64,
+            (steps, layout.n_out),
+            elements=st.floats(0.0, 1.0, allow_subnormal=False, width=64),
+        )
+    )
+    mask = draw(hnp.arrays(np.bool_, (steps, layout.n_out)))
+    return xs, targets, mask
+
+
+@st.composite
+def lstm_problems(
+    draw: st.DrawFn, max_T: int = 6, scale: float = 1.5, **layout_options
+) -> dict[str, object]:
+    """A whole LSTM problem: ``layout`` (:func:`block_layouts` with ``layout_options``),
+    ``params``, ``xs``, ``targets`` and ``mask``."""
+    layout = draw(block_layouts(**layout_options))
+    params = draw(lstm_params(layout, scale))
+    xs, targets, mask = draw(lstm_sequences(layout, st.integers(1, max_T)))
+    return {"layout": layout, "params": params, "xs": xs, "targets": targets, "mask": mask}
