@@ -349,32 +349,50 @@ def _inputs(layout: Layout, xs: object) -> np.ndarray:
     return arr
 
 
+_CHUNK = 4096  # rows validated at a time, so checks allocate O(K) memory, not O(T K)
+
+
 def _targets(
     layout: Layout, T: int, targets: object, mask: object
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Checked ``(targets, mask)``: no copy of a float64 ``targets`` array (the online
+    gradient's memory stays independent of ``T``); ``mask`` is ``None`` for "all"."""
     K = layout.n_out
     d = as_array(
         targets, "targets", ndim=2, shape=(T, K), what=f"(T, {K}) = ({T}, {K})", finite=False
     )
-    if mask is None:
-        m = np.ones((T, K), dtype=bool)
-    else:
+    m = None
+    if mask is not None:
         raw = np.asarray(mask)
-        require(
-            raw.dtype == bool
-            or (np.issubdtype(raw.dtype, np.number) and np.isin(raw, (0, 1)).all()),
-            "mask",
-            f"expected a bool array of shape ({T}, {K}), got {raw.dtype}",
-        )
         require(raw.shape == (T, K), "mask", f"expected shape ({T}, {K}), got {raw.shape}")
-        m = raw.astype(bool)
-    bad = m & ~np.isfinite(d)
-    if bad.any():
-        t, k = (int(i) for i in np.argwhere(bad)[0])
-        raise InvalidArgumentError(
-            "targets", f"expected finite values where the mask is set, got {d[t, k]} at ({t}, {k})"
-        )
-    return np.where(m, d, 0.0), m.astype(np.float64)
+        if raw.dtype != bool:
+            require(
+                np.issubdtype(raw.dtype, np.number) and bool(np.isin(raw, (0, 1)).all()),
+                "mask",
+                f"expected a bool array of shape ({T}, {K}), got dtype {raw.dtype}",
+            )
+            raw = raw.astype(bool)
+        m = raw
+    for start in range(0, T, _CHUNK):
+        rows = slice(start, start + _CHUNK)
+        bad = ~np.isfinite(d[rows])
+        if m is not None:
+            bad &= m[rows]
+        if bad.any():
+            t, k = (int(i) for i in np.argwhere(bad)[0])
+            raise InvalidArgumentError(
+                "targets",
+                f"expected finite values where the mask is set, got {d[start + t, k]} at "
+                f"({start + t}, {k})",
+            )
+    return d, m
+
+
+def _step_target(d: np.ndarray, m: np.ndarray | None, t: int) -> tuple[np.ndarray, np.ndarray]:
+    """Step ``t``'s targets (0 where masked out, so NaN placeholders never enter) and mask."""
+    if m is None:
+        return d[t], np.ones(d.shape[1])
+    return np.where(m[t], d[t], 0.0), m[t].astype(np.float64)
 
 
 def _ones(x: np.ndarray) -> np.ndarray:
@@ -567,27 +585,15 @@ def truncated_gradient(
     acc = [np.zeros_like(a) for a in weights]
     loss = 0.0
     for t in range(x.shape[0]):
+        d_t, m_t = _step_target(d, m, t)
         out = truncated_step(
-            x[t],
-            *state,
-            d[t],
-            m[t],
-            ds_in,
-            ds_c,
-            *weights,
-            fn.f,
-            fn.df,
-            fn.fo,
-            fn.dfo,
-            fn.g,
-            fn.dg,
-            fn.h,
-            fn.dh,
-        )
+            x[t], *state, d_t, m_t, ds_in, ds_c, *weights,
+            fn.f, fn.df, fn.fo, fn.dfo, fn.g, fn.dg, fn.h, fn.dh,
+        )  # fmt: skip
         s, y_c, y_in, y_out, y_h, y_k, ds_in, ds_c, *grads = out
         for a, gw in zip(acc, grads, strict=True):
             a += gw
-        loss += 0.5 * float(np.sum(m[t] * (d[t] - y_k) ** 2))
+        loss += 0.5 * float(np.sum(m_t * (d_t - y_k) ** 2))
         state = (s, y_c, y_in, y_out, y_h)
     return loss, _grads_dict(layout, acc)
 
@@ -623,34 +629,19 @@ def bptt_gradient(
     th_z = np.zeros(layout.n_sources)
     th_s = np.zeros((layout.n_blocks, layout.block_size))
     acc = [np.zeros_like(a) for a in weights]
+    loss = 0.0
     for t in range(T - 1, -1, -1):
+        d_t, m_t = _step_target(d, m, t)
+        loss += 0.5 * float(np.sum(m_t * (d_t - st["y_k"][t]) ** 2))
         th_z, th_s, *grads = reverse_step(
-            st["z"][t],
-            st["o"][t],
-            st["net_in"][t],
-            st["net_out"][t],
-            st["net_c"][t],
-            st["net_h"][t],
-            st["net_k"][t],
-            st["y_in"][t],
-            st["y_out"][t],
-            st["g_c"][t],
-            st["s"][t],
-            st["h_s"][t],
-            st["y_k"][t],
-            d[t],
-            m[t],
-            np.zeros_like(th_z) if detach else th_z,
-            th_s,
-            *weights,
-            fn.df,
-            fn.dfo,
-            fn.dg,
-            fn.dh,
-        )
+            st["z"][t], st["o"][t], st["net_in"][t], st["net_out"][t], st["net_c"][t],
+            st["net_h"][t], st["net_k"][t], st["y_in"][t], st["y_out"][t], st["g_c"][t],
+            st["s"][t], st["h_s"][t], st["y_k"][t], d_t, m_t,
+            np.zeros_like(th_z) if detach else th_z, th_s, *weights,
+            fn.df, fn.dfo, fn.dg, fn.dh,
+        )  # fmt: skip
         for a, gw in zip(acc, grads, strict=True):
             a += gw
-    loss = 0.5 * float(np.sum(m * (d - st["y_k"]) ** 2))
     return loss, _grads_dict(layout, acc)
 
 
