@@ -440,7 +440,13 @@ def _weight_section() -> Section:
         Step("builder", sp.Symbol("W_F"), built, note="(cells + gates + hidden) x I + outputs"),
     ]
     steps += [
-        Step(f"Table 10, {key}", sp.Symbol(rf"W_{{\text{{{key}}}}}"), count, note=f"paper: {paper}")
+        Step(
+            f"Table 10, {key}",
+            sp.Symbol(rf"W_{{\text{{{key}}}}}"),
+            count,
+            note=f"paper: {paper}",
+            text=f"W({key}) = {count}",
+        )
         for key, count, paper in rows
     ]
     proofs = [
@@ -759,7 +765,9 @@ def _statement_steps(statements, labels: dict) -> list[Step]:
     steps = []
     for target, expr in statements:
         label = labels.get(target) or str(target).replace("_", " ")
-        steps.append(Step(label, _pretty(target), _pretty(expr)))
+        # LaTeX in the paper's notation; text in the generated kernel's own names
+        plain = f"{target} = {sp.sstr(expr)}"
+        steps.append(Step(label, _pretty(target), _pretty(expr), text=plain))
     return steps
 
 
@@ -830,6 +838,7 @@ def _flops_section() -> Section:
             sp.Symbol(r"W_{\mathrm{dense}}"),
             W_DENSE,
             note="the entries of the weight arrays, masked or not",
+            text=f"W_dense = {sp.sstr(W_DENSE)}",
         )
     ]
     proofs = []
@@ -837,9 +846,8 @@ def _flops_section() -> Section:
         flops = specs[name].flops()
         bound = flops_bound(flops)
         label = name.replace("_", " ")
-        steps.append(
-            Step(label, sp.Symbol(rf"\mathrm{{ops}}_{{\mathrm{{{name.split('_')[0]}}}}}"), flops)
-        )
+        ops = sp.Symbol(rf"\mathrm{{ops}}_{{\mathrm{{{name.split('_')[0]}}}}}")
+        steps.append(Step(label, ops, flops, text=f"{name}_flops = {sp.sstr(flops)}"))
         slack = sp.Poly(sp.expand(bound * W_DENSE - _lift(flops)), *SIZES)
         proofs.append(
             Proof(

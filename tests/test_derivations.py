@@ -76,3 +76,9 @@ def test_derivation_latex_compiles(name, tmp_path, pdflatex):
     result = compile_pdf(tex, runs=1)
     assert result.path is not None, result.message
     assert result.overfull == 0 and result.pages >= 1
+
+
+@pytest.mark.parametrize("name", derivations.NAMES)
+def test_text_rendering_has_no_tex_left(name):
+    out = derivations.get(name).derivation().to_text()
+    assert "\\" not in out and "$" not in out
