@@ -58,6 +58,8 @@ class Step:
             body = self.text
         else:
             body = f"{text(self.lhs)} {self.rel} {text(self.rhs)}"
+            if "\\" in body:  # a symbol named in LaTeX (e.g. \tanh'(x)): plain text instead
+                body = _strip_tex(body)
         line = f"  [{self.name}] {body}"
         return line + (f"\n      ({_strip_tex(self.note)})" if self.note else "")
 
