@@ -362,7 +362,7 @@ def run_report(
     start = time.perf_counter()
     if profile not in registry.PROFILES:
         raise ValueError(f"profile: unknown {profile!r}; known: {', '.join(registry.PROFILES)}")
-    workers = os.cpu_count() or 1 if workers is None else workers
+    workers = (os.cpu_count() or 1) if workers is None else workers
     pool = ProcessPoolExecutor(1, mp_context=get_context("fork")) if workers > 1 else None
     try:
         pending = pool.submit(_numeric_checks, profile) if pool else None
