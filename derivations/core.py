@@ -303,13 +303,6 @@ class KernelSpec:
         if self.kind == "step" and not self.statements:
             raise ValueError(f"step kernel {self.name}: no statements")
 
-    def all_shapes(self) -> dict[sp.Basic, tuple[sp.Expr, ...]]:
-        """Shapes of the arguments and of every statement target (``"step"`` kernels)."""
-        shapes = dict(self.shapes)
-        for target, expr in self.statements:
-            shapes.setdefault(target, shape(expr, shapes))
-        return shapes
-
     def flops(self) -> sp.Expr:
         """Operations of one call of a ``"step"`` kernel, as a polynomial in :attr:`sizes`."""
         shapes = dict(self.shapes)
