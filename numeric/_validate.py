@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Float64RangeError", "InvalidArgumentError", "as_array", "require"]
+__all__ = [
+    "Float64RangeError",
+    "InvalidArgumentError",
+    "as_array",
+    "first_nonfinite",
+    "require",
+]
 
 
 class InvalidArgumentError(ValueError):
@@ -74,13 +80,36 @@ def as_array(
             s is not None and s != a for s, a in zip(shape, arr.shape, strict=False)
         ):
             raise InvalidArgumentError(name, f"expected shape {expected}, got {arr.shape}")
-    if finite and not np.all(np.isfinite(arr)):
-        bad = np.argwhere(~np.isfinite(arr))[0]
-        raise InvalidArgumentError(
-            name,
-            f"expected finite values, got {arr[tuple(bad)]} at index {tuple(int(i) for i in bad)}",
-        )
+    if finite:
+        bad = first_nonfinite(arr)
+        if bad is not None:
+            raise InvalidArgumentError(
+                name, f"expected finite values, got {arr[bad]} at index {bad}"
+            )
     return arr
+
+
+_BLOCK = 4096  # entries checked at a time: validation needs O(1) memory, not O(size)
+
+
+def first_nonfinite(arr: np.ndarray, where: np.ndarray | None = None) -> tuple[int, ...] | None:
+    """Index of the first NaN or infinity of ``arr`` (only where ``where`` is True), or None.
+
+    Scans blocks of leading-axis rows, so a long sequence is checked without allocating a
+    boolean array of its whole size (the online LSTM gradient's memory must not grow with T).
+    """
+    if arr.ndim == 0:
+        ok = bool(np.isfinite(arr)) or (where is not None and not bool(where))
+        return None if ok else ()
+    rows = max(1, _BLOCK // max(1, int(np.prod(arr.shape[1:]))))
+    for start in range(0, arr.shape[0], rows):
+        bad = ~np.isfinite(arr[start : start + rows])
+        if where is not None:
+            bad &= where[start : start + rows]
+        if bad.any():
+            first = np.argwhere(bad)[0]
+            return (start + int(first[0]), *(int(i) for i in first[1:]))
+    return None
 
 
 def require(condition: bool, name: str, message: str) -> None:

@@ -49,7 +49,7 @@ import numpy as np
 
 from ._generated import squashing as _sq
 from ._generated.lstm import forward_step, reverse_step, truncated_step
-from ._validate import InvalidArgumentError, as_array, require
+from ._validate import InvalidArgumentError, as_array, first_nonfinite, require
 from .activations import get_activation
 
 __all__ = [
@@ -349,14 +349,12 @@ def _inputs(layout: Layout, xs: object) -> np.ndarray:
     return arr
 
 
-_CHUNK = 4096  # rows validated at a time, so checks allocate O(K) memory, not O(T K)
-
-
 def _targets(
     layout: Layout, T: int, targets: object, mask: object
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Checked ``(targets, mask)``: no copy of a float64 ``targets`` array (the online
-    gradient's memory stays independent of ``T``); ``mask`` is ``None`` for "all"."""
+    """Checked ``(targets, mask)``: no copy of a float64 ``targets`` array and no (T, K)
+    temporary (the online gradient's memory stays independent of ``T``); ``mask`` is ``None``
+    for "all"."""
     K = layout.n_out
     d = as_array(
         targets, "targets", ndim=2, shape=(T, K), what=f"(T, {K}) = ({T}, {K})", finite=False
@@ -373,18 +371,11 @@ def _targets(
             )
             raw = raw.astype(bool)
         m = raw
-    for start in range(0, T, _CHUNK):
-        rows = slice(start, start + _CHUNK)
-        bad = ~np.isfinite(d[rows])
-        if m is not None:
-            bad &= m[rows]
-        if bad.any():
-            t, k = (int(i) for i in np.argwhere(bad)[0])
-            raise InvalidArgumentError(
-                "targets",
-                f"expected finite values where the mask is set, got {d[start + t, k]} at "
-                f"({start + t}, {k})",
-            )
+    bad = first_nonfinite(d, m)
+    if bad is not None:
+        raise InvalidArgumentError(
+            "targets", f"expected finite values where the mask is set, got {d[bad]} at {bad}"
+        )
     return d, m
 
 
