@@ -547,6 +547,28 @@ def _grads_dict(layout: Layout, acc: Sequence[np.ndarray]) -> dict[str, np.ndarr
     }
 
 
+@dataclass(frozen=True)
+class _Problem:
+    """A checked gradient problem: weights (masked), inputs, targets, functions, kernel views."""
+
+    layout: Layout
+    w: dict[str, np.ndarray]
+    x: np.ndarray
+    d: np.ndarray
+    m: np.ndarray | None
+    fn: _Functions
+    weights: tuple[np.ndarray, ...]
+
+
+def _problem(layout: object, params: object, xs: object, targets: object, mask: object) -> _Problem:
+    """Validate the arguments every gradient route shares, in the order they are named."""
+    layout = _layout(layout)
+    w = _params(layout, params)
+    x = _inputs(layout, xs)
+    d, m = _targets(layout, x.shape[0], targets, mask)
+    return _Problem(layout, w, x, d, m, _functions(layout), _kernel_weights(w))
+
+
 def truncated_gradient(
     layout: Layout,
     params: Mapping[str, np.ndarray],
@@ -564,12 +586,8 @@ def truncated_gradient(
     carried: memory ``O(W)``, independent of ``T``. The result is the exact gradient of the
     network whose hidden-layer sources ``z(t)`` are detached (stop-gradient).
     """
-    layout = _layout(layout)
-    w = _params(layout, params)
-    x = _inputs(layout, xs)
-    d, m = _targets(layout, x.shape[0], targets, mask)
-    fn = _functions(layout)
-    weights = _kernel_weights(w)
+    pb = _problem(layout, params, xs, targets, mask)
+    layout, x, d, m, fn, weights = pb.layout, pb.x, pb.d, pb.m, pb.fn, pb.weights
     C, S, P = layout.n_blocks, layout.block_size, layout.n_sources
     state = _initial_state(layout)
     ds_in, ds_c = np.zeros((C, S, P)), np.zeros((C, S, P))
@@ -606,17 +624,14 @@ def bptt_gradient(
     gradient by reverse accumulation, an independent route to :func:`truncated_gradient`.
     Stores every step's values: memory ``O(T W)``.
     """
-    layout = _layout(layout)
+    _layout(layout)  # a bad layout is reported before a bad detach, as before
     require(
         isinstance(detach, (bool, np.bool_)), "detach", f"expected True or False, got {detach!r}"
     )
-    w = _params(layout, params)
-    x = _inputs(layout, xs)
-    T = x.shape[0]
-    d, m = _targets(layout, T, targets, mask)
-    fn = _functions(layout)
-    st = _run_forward(layout, w, x, fn)
-    weights = _kernel_weights(w)
+    pb = _problem(layout, params, xs, targets, mask)
+    layout, d, m, fn, weights = pb.layout, pb.d, pb.m, pb.fn, pb.weights
+    T = pb.x.shape[0]
+    st = _run_forward(layout, pb.w, pb.x, fn)
     th_z = np.zeros(layout.n_sources)
     th_s = np.zeros((layout.n_blocks, layout.block_size))
     acc = [np.zeros_like(a) for a in weights]
