@@ -24,9 +24,12 @@ __all__ = [
     "Derivation",
     "KernelArg",
     "KernelSpec",
+    "LoopKernelSpec",
+    "LoopPhase",
     "Proof",
     "Section",
     "Step",
+    "TimeInput",
     "is_zero",
     "prove_equal",
 ]
@@ -319,3 +322,66 @@ def symbols_in(exprs: Sequence[sp.Basic]) -> set[sp.Basic]:
     for e in exprs:
         out |= e.free_symbols
     return out
+
+
+@dataclass(frozen=True)
+class TimeInput:
+    """A step-kernel argument read at step ``t`` from a ``(T, ...)`` array of the sequence.
+
+    ``mask``: the name of a bool ``(T, ...)`` (or ``(1, ...)``, the same for every step) array;
+    the value is 0 where it is False, so placeholders there (NaN targets) are never read.
+    ``indicator=True``: the value is the mask itself as 1.0 / 0.0 (``array`` is then the mask).
+    """
+
+    array: str
+    mask: str | None = None
+    indicator: bool = False
+
+
+@dataclass(frozen=True)
+class LoopPhase:
+    """One pass over the time steps of a sequence kernel (see :class:`LoopKernelSpec`).
+
+    ``statements`` run once per step (``reverse``: from t = T down to 1). ``inputs`` reads
+    arguments per step; ``carry`` pairs ``(new, prev)``: ``prev`` is 0 at the first step and
+    ``new`` of one step is ``prev`` of the next; ``save`` stores values for a later phase
+    (``load`` reads them back at the same t); ``accumulate`` pairs ``(target, output)``:
+    ``output`` is the sum of ``target`` over all steps; ``sums`` pairs ``(expr, output)``:
+    the scalar sum of every entry of ``expr`` over all steps; ``detach``: arrays set to 0 at
+    every step when the kernel is called with ``detach=True``.
+    """
+
+    statements: tuple[tuple[sp.Symbol, sp.Basic], ...]
+    reverse: bool = False
+    inputs: tuple[tuple[sp.Symbol, TimeInput], ...] = ()
+    carry: tuple[tuple[sp.Symbol, sp.Symbol], ...] = ()
+    save: tuple[sp.Symbol, ...] = ()
+    load: tuple[sp.Symbol, ...] = ()
+    accumulate: tuple[tuple[sp.Symbol, str], ...] = ()
+    sums: tuple[tuple[sp.Basic, str], ...] = ()
+    detach: tuple[sp.Symbol, ...] = ()
+
+
+@dataclass(frozen=True)
+class LoopKernelSpec:
+    """A whole-sequence kernel printed as explicit loops (numba-compilable Python).
+
+    The phases' statements are the same step statements the NumPy step kernels are printed
+    from; codegen writes every array operation as loops over its entries, so one function runs
+    all T steps with no per-step allocation. ``args`` documents the arguments in order (the
+    ``(T, ...)`` arrays, the weights, one integer code per squashing function, the flags);
+    ``functions`` maps each squashing function or slope to ``(helper, code argument)``;
+    ``outputs`` names what the function returns, in order.
+    """
+
+    name: str
+    summary: str
+    math: str
+    claims: tuple[str, ...]
+    args: tuple[KernelArg, ...]
+    phases: tuple[LoopPhase, ...]
+    shapes: dict[sp.Basic, tuple[sp.Expr, ...]]
+    dims: tuple[tuple[sp.Symbol, str], ...]
+    functions: dict[sp.Basic, tuple[str, str]]
+    outputs: tuple[str, ...]
+    sizes: tuple[sp.Symbol, ...] = ()

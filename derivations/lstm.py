@@ -39,15 +39,27 @@ from functools import cache
 import sympy as sp
 
 from .arrays import Cat, CellContract, CellSum, Contract, Expand, MatVec, Outer, Part, evaluate
-from .core import Derivation, KernelArg, KernelSpec, Proof, Section, Step
+from .core import (
+    Derivation,
+    KernelArg,
+    KernelSpec,
+    LoopKernelSpec,
+    LoopPhase,
+    Proof,
+    Section,
+    Step,
+    TimeInput,
+)
 
 __all__ = [
     "FORWARD_STEP",
     "GENERATED_DOC",
+    "LOOPS_DOC",
     "REVERSE_STEP",
     "TRUNCATED_STEP",
     "derivation",
     "kernel_specs",
+    "loop_specs",
     "weight_count",
 ]
 
@@ -352,6 +364,143 @@ def kernel_specs() -> list[KernelSpec]:
         sizes=SIZES,
     )
     return [forward, truncated, reverse]
+
+
+LOOPS_DOC = """Whole-sequence kernels of the 1997 LSTM (SPEC L2, L6, L7, L8, L10), printed as
+explicit loops from the same statements as errorflow.numeric._generated.lstm (eqs. 6-9, the
+truncated backward pass of eqs. 19-28, exact back-propagation through time). Every array
+operation is written out entry by entry, loop-invariant factors hoisted, and all T steps run in
+one call with no per-step allocation, so numba compiles each function to machine code
+(errorflow.numeric.backends); as plain Python the functions give the same results, slowly.
+Shapes and units as in the step kernels; the squashing functions are integer codes
+(ACTIVATION_CODES) evaluated by activate() and slope(), printed from
+errorflow.derivations.squashing."""
+
+_SEQUENCE_ARGS = (
+    KernelArg("xs", "(T, n_in) inputs x(t), row t-1 for step t"),
+    KernelArg("targets", "(T, K) targets d_k(t); never read where mask is False"),
+    KernelArg("mask", "(T, K) or (1, K) bool: which targets count (a (1, K) row: every step)"),
+    KernelArg("w_in", "(C, 1, P) input-gate weights"),
+    KernelArg("w_out", "(C, 1, P) output-gate weights"),
+    KernelArg("w_c", "(C, S, P) cell-input weights"),
+    KernelArg("w_h", "(H, P) hidden-unit weights"),
+    KernelArg("w_k", "(K, Q) output-unit weights"),
+    KernelArg("f_code", "code of f (gates, hidden and output units)"),
+    KernelArg("fo_code", 'code of the output-gate function ("one" without output gates)'),
+    KernelArg("g_code", "code of the cell input squashing g"),
+    KernelArg("h_code", "code of the cell output squashing h"),
+)
+_STEP_INPUTS = (
+    (x, TimeInput("xs")),
+    (d, TimeInput("targets", mask="mask")),
+    (m, TimeInput("mask", indicator=True)),
+)
+_LOSS = ((m * (d - y_k) ** 2 / 2, "loss"),)
+_SEQUENCE_DIMS = (
+    (n_in, "xs.shape[1]"),
+    (C, "w_c.shape[0]"),
+    (S, "w_c.shape[1]"),
+    (P, "w_c.shape[2]"),
+    (H, "w_h.shape[0]"),
+    (K, "w_k.shape[0]"),
+    (Q, "w_k.shape[1]"),
+    (N, "C*S"),
+)
+_CODE_OF = {f: "f_code", fo: "fo_code", g: "g_code", h: "h_code"}
+_LOOP_FUNCTIONS = {
+    **{fn: ("activate", code) for fn, code in _CODE_OF.items()},
+    **{SLOPE_OF[fn]: ("slope", code) for fn, code in _CODE_OF.items()},
+}
+_ACCUMULATE = tuple((gw, gw.name) for gw in _GRADS)
+_SEQUENCE_OUT = ("loss", *(gw.name for gw in _GRADS))
+
+
+def loop_specs() -> list[LoopKernelSpec]:
+    """The whole-sequence loop kernels: the online truncated gradient and BPTT (L6, L10)."""
+    truncated = LoopKernelSpec(
+        name="truncated_sequence",
+        summary=(
+            "The truncated gradient of a whole sequence, online (eqs. 19-28; L2, L6, L8): "
+            "returns (E, dE/dw_in, dE/dw_out, dE/dw_c, dE/dw_h, dE/dw_k)."
+        ),
+        math=(
+            "for t = 1..T: the forward step (eqs. 6-9), e_k, e_h, e_out, e_s (19-23), "
+            "ds/dw_in and ds/dw_c carried forward (25, 27), dE/dw summed (22, 26, 28); "
+            "E = 1/2 sum_t sum_k m (d - y^k)^2"
+        ),
+        claims=("L2", "L6", "L8"),
+        args=_SEQUENCE_ARGS,
+        phases=(
+            LoopPhase(
+                statements=TRUNCATED_STEP,
+                inputs=_STEP_INPUTS,
+                carry=(
+                    (s, s_prev),
+                    (y_c, yc_prev),
+                    (y_in, yin_prev),
+                    (y_out, yout_prev),
+                    (y_h, yh_prev),
+                    (ds_in, ds_in_prev),
+                    (ds_c, ds_c_prev),
+                ),
+                accumulate=_ACCUMULATE,
+                sums=_LOSS,
+            ),
+        ),
+        shapes=SHAPES,
+        dims=_SEQUENCE_DIMS,
+        functions=_LOOP_FUNCTIONS,
+        outputs=_SEQUENCE_OUT,
+        sizes=SIZES,
+    )
+    saved = (z, o, net_in, net_out, net_c, net_h, net_k, y_in, y_out, g_c, s, h_s, y_k)
+    bptt = LoopKernelSpec(
+        name="bptt_sequence",
+        summary=(
+            "Back-propagation through time over a whole sequence (L10); detach=True drops "
+            "-dE/dz(t+1) at every step: the stop-gradient network's gradient (L7)."
+        ),
+        math=(
+            "forward pass (eqs. 6-9) saving every step's values; then for t = T..1 the "
+            "reverse step (th_z, th_s carried backward), dE/dw summed; "
+            "E = 1/2 sum_t sum_k m (d - y^k)^2"
+        ),
+        claims=("L7", "L10"),
+        args=(
+            *_SEQUENCE_ARGS,
+            KernelArg("detach", "bool: drop the error through the hidden-layer sources (L7)"),
+        ),
+        phases=(
+            LoopPhase(
+                statements=FORWARD_STEP,
+                inputs=_STEP_INPUTS[:1],
+                carry=(
+                    (s, s_prev),
+                    (y_c, yc_prev),
+                    (y_in, yin_prev),
+                    (y_out, yout_prev),
+                    (y_h, yh_prev),
+                ),
+                save=saved,
+            ),
+            LoopPhase(
+                statements=REVERSE_STEP,
+                reverse=True,
+                inputs=_STEP_INPUTS[1:],
+                carry=((th_z, th_z_next), (th_s, th_s_next)),
+                load=saved,
+                accumulate=_ACCUMULATE,
+                sums=_LOSS,
+                detach=(th_z_next,),
+            ),
+        ),
+        shapes=SHAPES,
+        dims=_SEQUENCE_DIMS,
+        functions=_LOOP_FUNCTIONS,
+        outputs=_SEQUENCE_OUT,
+        sizes=SIZES,
+    )
+    return [truncated, bptt]
 
 
 # -- weight counts (L12) --------------------------------------------------------------------

@@ -6,6 +6,8 @@ whose message names the argument and says what was expected, before NumPy sees i
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = [
@@ -54,16 +56,23 @@ def as_array(
     for a free axis, ``what`` a short description used in messages (e.g. ``"(q, n)"``), and
     ``finite`` rejects NaN and infinities.
     """
+    if (
+        type(value) is np.ndarray
+        and value.dtype == np.float64
+        and value.ndim == (ndim if isinstance(ndim, int) else -1)
+        and (
+            shape is None
+            or all(s is None or s == a for s, a in zip(shape, value.shape, strict=False))
+        )
+        and (not finite or math.isfinite(float(np.add.reduce(value, axis=None))))
+    ):
+        return value  # the common case, checked in one pass; anything else is diagnosed below
     expected = what or f"{ndim}-D"
     try:
         arr = np.asarray(value)
     except Exception as exc:  # ragged nested sequences and the like
         raise InvalidArgumentError(name, f"expected a real array {expected}; {exc}") from None
-    if arr.dtype == object or not (
-        np.issubdtype(arr.dtype, np.floating)
-        or np.issubdtype(arr.dtype, np.integer)
-        or np.issubdtype(arr.dtype, np.bool_)
-    ):
+    if arr.dtype.kind not in "fiub":  # real floats, integers, booleans (not object, complex)
         raise InvalidArgumentError(
             name, f"expected a real array {expected}, got {_describe(value)}"
         )
@@ -101,11 +110,17 @@ def first_nonfinite(arr: np.ndarray, where: np.ndarray | None = None) -> tuple[i
     if arr.ndim == 0:
         ok = bool(np.isfinite(arr)) or (where is not None and not bool(where))
         return None if ok else ()
-    rows = max(1, _BLOCK // max(1, int(np.prod(arr.shape[1:]))))
+    if where is None and math.isfinite(float(np.add.reduce(arr, axis=None))):
+        return None  # a finite sum has only finite terms (one pass, no temporaries)
+    rows = max(1, _BLOCK // max(1, math.prod(arr.shape[1:])))
+    block = np.empty((rows, *arr.shape[1:]), dtype=bool)  # the same size for every length
     for start in range(0, arr.shape[0], rows):
-        bad = ~np.isfinite(arr[start : start + rows])
+        chunk = arr[start : start + rows]
+        bad = block[: chunk.shape[0]]
+        np.isfinite(chunk, out=bad)
+        np.logical_not(bad, out=bad)
         if where is not None:
-            bad &= where[start : start + rows]
+            np.logical_and(bad, where[start : start + rows], out=bad)
         if bad.any():
             first = np.argwhere(bad)[0]
             return (start + int(first[0]), *(int(i) for i in first[1:]))

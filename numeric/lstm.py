@@ -47,6 +47,7 @@ from functools import cached_property
 
 import numpy as np
 
+from . import backends as _backends
 from ._generated import squashing as _sq
 from ._generated.lstm import forward_step, reverse_step, truncated_step
 from ._validate import InvalidArgumentError, as_array, first_nonfinite, require
@@ -201,6 +202,11 @@ class Layout:
             arr.flags.writeable = False
         return masks
 
+    @cached_property
+    def _dense(self) -> frozenset[str]:
+        """The parameters with no masked entry (nothing to zero)."""
+        return frozenset(k for k, v in self._masks.items() if v.all())
+
     @property
     def mask(self) -> dict[str, np.ndarray]:
         """Parameter name -> bool array of its shape, True where the weight exists."""
@@ -325,7 +331,8 @@ def init_params(
 
 
 def _params(layout: Layout, params: object) -> dict[str, np.ndarray]:
-    """Checked parameters with masked entries set to 0 (copies)."""
+    """Checked parameters with masked entries set to 0 (copies where a mask zeroes
+    something; read-only use of the caller's arrays otherwise)."""
     if not isinstance(params, Mapping):
         raise InvalidArgumentError(
             "params", f"expected a dict of arrays {PARAMETER_NAMES}, got {type(params).__name__}"
@@ -339,7 +346,7 @@ def _params(layout: Layout, params: object) -> dict[str, np.ndarray]:
         arr = as_array(
             params[name], f"params[{name!r}]", ndim=len(shape), shape=shape, what=str(shape)
         )
-        out[name] = np.where(layout._masks[name], arr, 0.0)
+        out[name] = arr if name in layout._dense else np.where(layout._masks[name], arr, 0.0)
     return out
 
 
@@ -540,9 +547,11 @@ def forward(layout: Layout, params: Mapping[str, np.ndarray], xs: object) -> For
 
 
 def _grads_dict(layout: Layout, acc: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
-    shapes, masks = layout.shapes, layout._masks
+    shapes, masks, dense = layout.shapes, layout._masks, layout._dense
     return {
-        name: np.where(masks[name], a.reshape(shapes[name]), 0.0)
+        name: a.reshape(shapes[name])
+        if name in dense
+        else np.where(masks[name], a.reshape(shapes[name]), 0.0)
         for name, a in zip(PARAMETER_NAMES, acc, strict=True)
     }
 
@@ -569,12 +578,35 @@ def _problem(layout: object, params: object, xs: object, targets: object, mask: 
     return _Problem(layout, w, x, d, m, _functions(layout), _kernel_weights(w))
 
 
+def _codes(layout: Layout) -> tuple[int, int, int, int]:
+    """The loop kernels' integer codes of f, the output-gate function, g and h."""
+    from ._generated.lstm_loops import ACTIVATION_CODES as codes
+
+    fo = "logistic" if layout.output_gates else "one"
+    return codes["logistic"], codes[fo], codes[layout.g], codes[layout.h]
+
+
+def _run_sequence(pb: _Problem, kernel: str, **flags: bool) -> tuple[float, dict[str, np.ndarray]]:
+    """Run a generated whole-sequence loop kernel (numba backend) on a checked problem."""
+    K = pb.layout.n_out
+    mask = np.ones((1, K), dtype=bool) if pb.m is None else np.ascontiguousarray(pb.m)
+    weights = tuple(np.ascontiguousarray(a) for a in pb.weights)
+    fn = _backends.compiled("lstm_loops", kernel)
+    loss, *grads = fn(
+        np.ascontiguousarray(pb.x), np.ascontiguousarray(pb.d), mask, *weights,
+        *_codes(pb.layout), *flags.values(),
+    )  # fmt: skip
+    return float(loss), _grads_dict(pb.layout, grads)
+
+
 def truncated_gradient(
     layout: Layout,
     params: Mapping[str, np.ndarray],
     xs: object,
     targets: object,
     mask: object = None,
+    *,
+    backend: str = "auto",
 ) -> tuple[float, dict[str, np.ndarray]]:
     """The paper's truncated gradient, online: ``(E, {name: dE/dw})`` (SPEC L2, L6-L8).
 
@@ -585,8 +617,14 @@ def truncated_gradient(
     gradient (eqs. 22, 24, 26, 28). Only those partials and the previous activations are
     carried: memory ``O(W)``, independent of ``T``. The result is the exact gradient of the
     network whose hidden-layer sources ``z(t)`` are detached (stop-gradient).
+
+    ``backend``: ``"numba"`` runs the generated loop kernel ``truncated_sequence`` (the same
+    statements, compiled; all T steps in one call), ``"numpy"`` the step kernel in a Python
+    loop, ``"auto"`` the first available (:mod:`errorflow.numeric.backends`).
     """
     pb = _problem(layout, params, xs, targets, mask)
+    if _backends.resolve(backend) == "numba":
+        return _run_sequence(pb, "truncated_sequence")
     layout, x, d, m, fn, weights = pb.layout, pb.x, pb.d, pb.m, pb.fn, pb.weights
     C, S, P = layout.n_blocks, layout.block_size, layout.n_sources
     state = _initial_state(layout)
@@ -615,6 +653,7 @@ def bptt_gradient(
     mask: object = None,
     *,
     detach: bool = False,
+    backend: str = "auto",
 ) -> tuple[float, dict[str, np.ndarray]]:
     """Back-propagation through time with the generated ``reverse_step`` (SPEC L7, L10).
 
@@ -622,13 +661,16 @@ def bptt_gradient(
     ``detach=True``: the error sent back through the hidden-layer sources, ``-dE/dz(t+1)``,
     is dropped at every step, which differentiates the stop-gradient network: the truncated
     gradient by reverse accumulation, an independent route to :func:`truncated_gradient`.
-    Stores every step's values: memory ``O(T W)``.
+    Stores every step's values: memory ``O(T W)``. ``backend`` as in
+    :func:`truncated_gradient` (``"numba"``: the generated loop kernel ``bptt_sequence``).
     """
     _layout(layout)  # a bad layout is reported before a bad detach, as before
     require(
         isinstance(detach, (bool, np.bool_)), "detach", f"expected True or False, got {detach!r}"
     )
     pb = _problem(layout, params, xs, targets, mask)
+    if _backends.resolve(backend) == "numba":
+        return _run_sequence(pb, "bptt_sequence", detach=bool(detach))
     layout, d, m, fn, weights = pb.layout, pb.d, pb.m, pb.fn, pb.weights
     T = pb.x.shape[0]
     st = _run_forward(layout, pb.w, pb.x, fn)
@@ -657,12 +699,14 @@ def full_gradient(
     xs: object,
     targets: object,
     mask: object = None,
+    *,
+    backend: str = "auto",
 ) -> tuple[float, dict[str, np.ndarray]]:
     """The exact (untruncated) gradient ``(E, {name: dE/dw})`` by BPTT (SPEC L10).
 
     The carousel still passes error back with factor exactly 1; the difference from
     :func:`truncated_gradient` comes from the error sent back through the recurrent weights
     into the gates, cells and hidden units, and vanishes when those weights are zero
-    (connectivity ``"B"``). Memory ``O(T W)``.
+    (connectivity ``"B"``). Memory ``O(T W)``. ``backend`` as in :func:`truncated_gradient`.
     """
-    return bptt_gradient(layout, params, xs, targets, mask, detach=False)
+    return bptt_gradient(layout, params, xs, targets, mask, detach=False, backend=backend)

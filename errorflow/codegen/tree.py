@@ -13,12 +13,14 @@ import importlib
 import importlib.util
 from pathlib import Path
 
+from .loops import render_loop_module, render_squashing_helpers
 from .render import PREAMBLE, render_module
 
 __all__ = ["SOURCES", "compare", "default_target", "generate", "write"]
 
 #: Derivation modules that codegen prints, in order. Each exposes ``kernel_specs()`` and
-#: ``GENERATED_DOC`` (the generated module's docstring).
+#: ``GENERATED_DOC`` (the generated module's docstring); a module that also exposes
+#: ``loop_specs()`` and ``LOOPS_DOC`` gets a ``<name>_loops.py`` of whole-sequence loop kernels.
 SOURCES: tuple[str, ...] = ("squashing", "bptt", "lstm")
 
 
@@ -43,12 +45,26 @@ def _render_init(sources: tuple[str, ...]) -> str:
     )
 
 
+def _squashing_helpers() -> str:
+    """``activate`` / ``slope`` for the loop kernels, printed from the squashing derivation."""
+    squashing = importlib.import_module("errorflow.derivations.squashing")
+    functions = {
+        n: (s.stable_f if s.scalar_f is None else s.scalar_f, s.stable_df)
+        for n, s in squashing.SQUASHING.items()
+    }
+    return render_squashing_helpers(functions, squashing.x)
+
+
 def generate() -> dict[str, str]:
     """Render every generated module; returns ``{file name: source text}``."""
     files: dict[str, str] = {}
     for name in SOURCES:
         module = importlib.import_module(f"errorflow.derivations.{name}")
         files[f"{name}.py"] = render_module(name, module.GENERATED_DOC, module.kernel_specs())
+        if hasattr(module, "loop_specs"):
+            files[f"{name}_loops.py"] = render_loop_module(
+                name, module.LOOPS_DOC, _squashing_helpers(), module.loop_specs()
+            )
     files["__init__.py"] = _render_init(SOURCES)
     return files
 
