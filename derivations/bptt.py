@@ -48,6 +48,7 @@ from .squashing import x as _x
 __all__ = [
     "ERROR_STEP",
     "GENERATED_DOC",
+    "LOOPS_DOC",
     "NET_STEP",
     "SCALING_STEP",
     "B7Optimum",
@@ -57,6 +58,7 @@ __all__ = [
     "eq2_as_printed",
     "explicit_weights",
     "kernel_specs",
+    "loop_specs",
     "matrix_product",
     "path_sum",
 ]
@@ -822,6 +824,25 @@ def derivation() -> Derivation:
             _section_b10(),
         ],
     )
+
+
+LOOPS_DOC = """The scaling-factor step of conventional BPTT (SPEC B3, eq. 1) printed as explicit
+loops from the same matrix expression as errorflow.numeric._generated.bptt.scaling_step, and the
+column-scaled chain around it (column_chain, codegen's driver template: exact power-of-two
+rescaling per column, SPEC B10), for the numba backend of
+errorflow.numeric.rnn.log_scaling_factor (errorflow.numeric.backends); as plain Python the
+functions give the same results, slowly."""
+
+
+#: Drivers codegen appends to ``bptt_loops.py`` (``errorflow.codegen.loops.DRIVERS``): the
+#: column-scaled chain of ``log_scaling_factor`` around the printed ``scaling_step``.
+LOOP_DRIVERS = ("column_chain",)
+
+
+def loop_specs() -> list[KernelSpec]:
+    """The kernels printed as loops too: ``scaling_step`` (B3), the inner step of the
+    column-scaled chain of :func:`errorflow.numeric.rnn.log_scaling_factor`."""
+    return [s for s in kernel_specs() if s.name == "scaling_step"]
 
 
 def kernel_specs() -> list[KernelSpec]:

@@ -82,10 +82,11 @@ def resolve(backend: object, argument: str = "backend") -> str:
 
 @cache
 def compiled(module: str, name: str) -> Callable:
-    """The loop kernel ``name`` of ``numeric/_generated/<module>.py``, compiled by numba
-    (lazily, at its first call; cached on disk). ``.py_func`` is the plain Python function."""
+    """Function ``name`` of the module ``errorflow.numeric.<module>`` (a generated loop module
+    such as ``"_generated.lstm_loops"``, or a numba-compatible driver of them), compiled by
+    numba (lazily, at its first call; cached on disk). ``.py_func`` is the plain function."""
     resolve("numba")
     import numba
 
-    source = importlib.import_module(f"{__package__}._generated.{module}")
+    source = importlib.import_module(f"{__package__}.{module}")
     return numba.njit(cache=True, nogil=True, error_model="numpy")(getattr(source, name))

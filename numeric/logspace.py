@@ -174,19 +174,35 @@ def _chain_in_logs(W: np.ndarray, log_slopes: np.ndarray) -> ScaledMatrix:
 _EXACT_EXPONENT = 2.0**52
 
 
+def _chain_by_columns_compiled(
+    W: np.ndarray, mant: np.ndarray, exps: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`_chain_by_columns` by the numba backend (``column_chain`` of ``bptt_loops.py``)."""
+    from .backends import compiled
+
+    fn = compiled("_generated.bptt_loops", "column_chain")
+    ok, M, e = fn(
+        np.ascontiguousarray(W), np.ascontiguousarray(mant), np.ascontiguousarray(exps), _TINY
+    )
+    return (M, e) if ok else None
+
+
 def scaled_matrix_chain(
-    W: np.ndarray, slopes: np.ndarray, log_slopes: np.ndarray
+    W: np.ndarray, slopes: np.ndarray, log_slopes: np.ndarray, backend: str = "numpy"
 ) -> tuple[ScaledMatrix, tuple[np.ndarray, np.ndarray] | None]:
     """``S(q) = F'(t-q) W^T ... F'(t-1) W^T`` (B3(b)) without leaving float64 (B10).
 
     ``slopes[m-1]`` holds ``f'(net(t-m))`` and ``log_slopes[m-1]`` its logarithm. Returns the
     log-space result and, when the column-scaled route succeeded, its exact mantissa and
     column exponents ``(M, e)`` with ``S = M * 2**e`` (``None`` after the log-space fallback).
+    ``backend``: ``"numpy"`` or ``"numba"`` (the column-scaled route compiled; the rare
+    fallbacks are NumPy in both), already resolved by the caller.
     """
     if np.max(np.abs(log_slopes)) > _EXACT_EXPONENT:
         return _chain_in_logs(W, log_slopes), None
     mant, exps = _step_factors(slopes, log_slopes)
-    scaled = _chain_by_columns(W, mant, exps)
+    columns = _chain_by_columns_compiled if backend == "numba" else _chain_by_columns
+    scaled = columns(W, mant, exps)
     if scaled is None:
         return _chain_entrywise(W, slopes, log_slopes), None
     M, e = scaled

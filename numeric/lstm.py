@@ -591,7 +591,7 @@ def _run_sequence(pb: _Problem, kernel: str, **flags: bool) -> tuple[float, dict
     K = pb.layout.n_out
     mask = np.ones((1, K), dtype=bool) if pb.m is None else np.ascontiguousarray(pb.m)
     weights = tuple(np.ascontiguousarray(a) for a in pb.weights)
-    fn = _backends.compiled("lstm_loops", kernel)
+    fn = _backends.compiled("_generated.lstm_loops", kernel)
     loss, *grads = fn(
         np.ascontiguousarray(pb.x), np.ascontiguousarray(pb.d), mask, *weights,
         *_codes(pb.layout), *flags.values(),

@@ -25,6 +25,7 @@ import numpy as np
 from ._generated.bptt import error_step, net_step
 from ._validate import Float64RangeError, InvalidArgumentError, as_array, require
 from .activations import ACTIVATIONS, get_activation
+from .backends import resolve as resolve_backend
 from .logspace import LN2, scaled_matrix_chain
 
 __all__ = [
@@ -73,15 +74,18 @@ def _lag_window(W: object, nets: object) -> tuple[np.ndarray, np.ndarray]:
     return Wa, arr
 
 
-def _chain(W: object, nets: object, activation: object):
+def _chain(W: object, nets: object, activation: object, backend: object):
     Wa, arr = _lag_window(W, nets)
     act = get_activation(activation)
+    chosen = resolve_backend(backend)
     slopes = act.df(arr)
-    return scaled_matrix_chain(Wa, np.broadcast_to(slopes, arr.shape), act.log_df(arr))
+    return scaled_matrix_chain(
+        Wa, np.broadcast_to(slopes, arr.shape), act.log_df(arr), backend=chosen
+    )
 
 
 def log_scaling_factor(
-    W: object, nets: object, activation: str = "logistic"
+    W: object, nets: object, activation: str = "logistic", *, backend: str = "auto"
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Hochreiter's scaling factor as sign and log-magnitude (SPEC B3, B10).
 
@@ -105,12 +109,18 @@ def log_scaling_factor(
     range every entry carries its own exponent (same float64 rounding). Only for ``|net|``
     beyond about 4.5e15, where even the exponents leave the integers, a signed log-sum-exp
     recursion is used (its relative error grows like ``q |log S| eps``). ``|nets| <= 1e300``.
+
+    ``backend``: ``"numba"`` runs the column-scaled chain compiled (the generated loop kernel
+    ``scaling_step_into`` and ``column_chain``), ``"numpy"`` one NumPy step per lag;
+    ``"auto"`` picks numba when it is installed (:mod:`errorflow.numeric.backends`).
     """
-    scaled, _ = _chain(W, nets, activation)
+    scaled, _ = _chain(W, nets, activation, backend)
     return scaled.sign, scaled.log_abs
 
 
-def scaling_factor(W: object, nets: object, activation: str = "logistic") -> np.ndarray:
+def scaling_factor(
+    W: object, nets: object, activation: str = "logistic", *, backend: str = "auto"
+) -> np.ndarray:
     r"""Hochreiter's scaling factor ``S`` (SPEC B3, eq. 1) as a float64 ``(n, n)`` matrix.
 
     ``S[v, u] = d vartheta_v(t-q) / d vartheta_u(t)``; at q = 1,
@@ -120,8 +130,9 @@ def scaling_factor(W: object, nets: object, activation: str = "logistic") -> np.
     Raises :class:`~errorflow.numeric.Float64RangeError` (a ``ValueError``) when an entry is
     too large or too small for a normal float64 (for logistic units ``0.25^q`` underflows near
     q = 512) rather than returning inf or a silent 0: use :func:`log_scaling_factor` there.
+    ``backend`` as in :func:`log_scaling_factor`.
     """
-    scaled, exact = _chain(W, nets, activation)
+    scaled, exact = _chain(W, nets, activation, backend)
     if exact is not None:
         M, e = exact
         _, k = np.frexp(M)

@@ -24,6 +24,13 @@ TR_MASK, TR_DS_IN, TR_DS_C, TR_DFO, TR_DG = 7, 8, 9, 18, 20
 REV_TH_S = 16
 
 
+@pytest.fixture(autouse=True)
+def _numpy_kernels(monkeypatch):
+    """The breaks below patch the NumPy step kernels, so the checks must run on them (the
+    compiled loop kernels have their own breaks in test_backends.py)."""
+    monkeypatch.setenv("ERRORFLOW_BACKEND", "numpy")
+
+
 def _status(claim_id):
     claim = dataclasses.replace(REGISTRY[claim_id], symbolic=None)
     return registry.run_claim(claim, SMALL)

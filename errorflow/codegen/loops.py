@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 from sympy.codegen.cfunctions import expm1
+from sympy.matrices.expressions.matexpr import MatrixElement
 from sympy.printing.pycode import PythonCodePrinter
 
 from errorflow.derivations import arrays as ar
@@ -650,6 +651,134 @@ def render_squashing_helpers(functions: dict[str, tuple[sp.Expr, sp.Expr]], x: s
 _X = sp.Symbol("x", real=True)
 
 
+def render_matrix_loop(spec) -> str:
+    """A ``"matrix"`` kernel (one matrix output) as ``<name>_into(args..., out)``: every
+    entry ``out[i, j]`` is SymPy's own element formula of the matrix expression (a ``Sum`` over
+    the product's inner index), printed as a loop; factors free of the summation index are
+    taken out of it. Vectors are 1-D arrays, as in the NumPy kernels."""
+    (expr,) = spec.outputs
+    i, j = sp.symbols("i j", integer=True, nonnegative=True)
+    entry = expr[i, j].doit()
+    # inside the loops the indices are in range: keep the in-range branch of every Piecewise
+    entry = entry.replace(lambda e: isinstance(e, sp.Piecewise), lambda e: e.args[0][0])
+    dims = {}
+    for arg, sym in zip(spec.args, spec.symbols, strict=True):
+        for axis, dim in enumerate(sym.shape):
+            if isinstance(dim, sp.Symbol) and dim not in dims:
+                dims[dim] = f"{arg.name}.shape[{axis}]"
+    vectors = {sym for sym in spec.symbols if sym.shape[1] == 1}
+    names = {}
+    printer = _ScalarPrinter(names, {})
+
+    def element(e: sp.Basic) -> sp.Basic:
+        def rename(m: sp.Basic) -> sp.Basic:
+            idx = m.args[1:2] if m.parent in vectors else m.args[1:]
+            text = f"{m.parent.name}[{', '.join(printer.doprint(k) for k in idx)}]"
+            leaf = sp.Symbol(f"_m{len(names)}")
+            names[leaf] = text
+            return leaf
+
+        return e.replace(lambda m: isinstance(m, MatrixElement), rename)
+
+    lines = [f"    {dim} = {src}" for dim, src in sorted(dims.items(), key=lambda kv: kv[0].name)]
+    # the result's own shape bounds the entries (S may have fewer columns than n)
+    lines += [f"    for {i} in range(out.shape[0]):", f"        for {j} in range(out.shape[1]):"]
+    if isinstance(entry, sp.Sum):
+        ((dummy, lo, hi),) = entry.limits
+        k = sp.Symbol("k", integer=True)
+        entry = sp.Sum(entry.function.subs(dummy, k), (k, lo, hi))
+        # out[i, :] = outer * sum_k a(k, i) b(k, :): the row is accumulated with k outermost,
+        # so the innermost loop runs along rows of the operands (contiguous), and each entry
+        # still sums its terms in the order k = lo, lo + 1, ... (the same rounding)
+        factors = sp.Mul.make_args(entry.function)
+        outer = sp.Mul(*(a for a in factors if k not in a.free_symbols))
+        row = sp.Mul(*(a for a in factors if k in a.free_symbols and j not in a.free_symbols))
+        col = sp.Mul(*(a for a in factors if k in a.free_symbols and j in a.free_symbols))
+        lines = [*lines[:-1]]
+        lines += [
+            f"        for {j} in range(out.shape[1]):",
+            f"            out[{i}, {j}] = 0.0",
+            f"        for k in range({int(lo)}, {hi + 1}):",
+            f"            a = {printer.doprint(element(row))}",
+            f"            for {j} in range(out.shape[1]):",
+            f"                out[{i}, {j}] += a*{printer.doprint(element(col))}",
+            f"        for {j} in range(out.shape[1]):",
+            f"            out[{i}, {j}] = {printer.doprint(element(outer))}*out[{i}, {j}]",
+        ]
+    else:
+        lines.append(f"            out[{i}, {j}] = {printer.doprint(element(entry))}")
+    args = ", ".join(a.name for a in spec.args)
+    arg_doc = "\n".join(f"    {a.name}: {a.doc}" for a in spec.args)
+    return (
+        "@_jitable\n"
+        f"def {spec.name}_into({args}, out):\n"
+        f'    """{spec.summary} Written into ``out``, entry by entry.\n\n'
+        f"    Computes (SPEC {', '.join(spec.claims)}): out = {spec.math}\n\n"
+        f"    Arguments:\n{arg_doc}\n    out: the result's array, overwritten (not one of the"
+        " arguments)\n"
+        '    """\n' + "\n".join(lines) + "\n"
+    )
+
+
+#: Hand-written drivers that codegen appends to a loop module (kept in the same file as the
+#: kernels they call, so numba's on-disk cache, keyed by that one file, is never stale).
+#: ``column_chain`` is the column-scaled scaling-factor chain of
+#: ``errorflow.numeric.logspace._chain_by_columns`` (SPEC B3, B10) as loops: each step is the
+#: printed ``scaling_step_into``, then every column is divided by the power of two of its
+#: largest entry (exact), that exponent added to the column's running exponent; it gives up
+#: (``ok = False``; the caller switches to the entry-wise route) when an entry that can be
+#: nonzero falls below ``tiny`` times its column's largest.
+DRIVERS: dict[str, str] = {
+    "column_chain": '''\
+def column_chain(W, mant, exps, tiny):
+    """(ok, M, e) with S(q) = M 2^e, e per column (SPEC B3, B10): W (n, n) weights; mant
+    (q, n) the mantissas of f'(net(t-m)), row m-1, and exps (q,) their integer exponents; tiny:
+    the relative size below which an entry that is not structurally zero makes the chain give
+    up. The result's array is returned even when ok is False (then it is not meaningful).
+    """
+    n = W.shape[0]
+    M = numpy.eye(n)
+    out = numpy.empty((n, n))
+    e = numpy.zeros(n, dtype=numpy.int64)
+    links = W.T != 0
+    sparse = not links.all()
+    structural = numpy.eye(n) != 0
+    reach = numpy.empty((n, n), dtype=numpy.bool_)
+    for m in range(mant.shape[0]):
+        scaling_step_into(mant[m], W, M, out)
+        if sparse:  # entries that are zero for every value of the nonzero weights
+            for v in range(n):
+                for u in range(n):
+                    hit = False
+                    for k in range(n):
+                        if links[v, k] and structural[k, u]:
+                            hit = True
+                            break
+                    reach[v, u] = hit
+            structural, reach = reach, structural
+        for u in range(n):
+            big = 0.0
+            for v in range(n):
+                big = max(big, abs(out[v, u]))
+            k = math.frexp(big)[1]
+            limit = math.ldexp(tiny, k)
+            for v in range(n):
+                if abs(out[v, u]) < limit and (structural[v, u] or not sparse):
+                    return False, out, e
+            for v in range(n):
+                out[v, u] = math.ldexp(out[v, u], -k)
+            e[u] += k
+        M, out = out, M
+    total = 0
+    for m in range(exps.shape[0]):
+        total += exps[m]
+    for u in range(n):
+        e[u] += total
+    return True, M, e
+''',
+}
+
+
 _JITABLE = """\
 try:  # numba compiles these helpers into the kernels that call them; plain Python otherwise
     from numba.extending import register_jitable as _jitable
@@ -661,19 +790,34 @@ except ImportError:  # pragma: no cover - exercised by the fallback tests withou
 
 
 def render_loop_module(
-    source: str, docstring: str, helpers: str, specs: Sequence[LoopKernelSpec]
+    source: str,
+    docstring: str,
+    helpers: str,
+    specs: Sequence[LoopKernelSpec],
+    drivers: Sequence[str] = (),
 ) -> str:
-    """A whole generated loop module: preamble, docstring, imports, helpers, kernels."""
+    """A whole generated loop module: preamble, docstring, imports, helpers, kernels.
+    ``specs`` holds sequence kernels (:class:`LoopKernelSpec`) and ``"matrix"`` kernels
+    (printed by :func:`render_matrix_loop`); ``helpers`` is '' for a module without the first."""
+    sequences = [s for s in specs if isinstance(s, LoopKernelSpec)]
+    helper_names = ["ACTIVATION_CODES", "activate", "activate_and_slope", "slope"]
     names = sorted(
-        ["ACTIVATION_CODES", "activate", "activate_and_slope", "slope", *(s.name for s in specs)]
+        (helper_names if helpers else [])
+        + [s.name for s in sequences]
+        + [f"{s.name}_into" for s in specs if not isinstance(s, LoopKernelSpec)]
+        + list(drivers)
     )
     all_list = "\n".join(f'    "{n}",' for n in names)
-    kernels = [_KernelRenderer(s).render() for s in specs]
+    kernels = [
+        _KernelRenderer(s).render() if isinstance(s, LoopKernelSpec) else render_matrix_loop(s)
+        for s in specs
+    ]
     head = (
         PREAMBLE.format(source=source)
         + f'"""{docstring.strip()}\n"""\n\n'
-        + "import math\n\nimport numpy\n\n"
+        + ("import math\n\nimport numpy\n\n" if sequences or drivers else "")
         + _JITABLE
         + f"\n__all__ = [\n{all_list}\n]\n"
     )
-    return "\n\n".join([head, helpers, *kernels])
+    kernels += [DRIVERS[name] for name in drivers]
+    return "\n\n".join([head, *([helpers] if helpers else []), *kernels])

@@ -13,6 +13,8 @@ import importlib
 import importlib.util
 from pathlib import Path
 
+from errorflow.derivations.core import LoopKernelSpec
+
 from .loops import render_loop_module, render_squashing_helpers
 from .render import PREAMBLE, render_module
 
@@ -20,7 +22,8 @@ __all__ = ["SOURCES", "compare", "default_target", "generate", "write"]
 
 #: Derivation modules that codegen prints, in order. Each exposes ``kernel_specs()`` and
 #: ``GENERATED_DOC`` (the generated module's docstring); a module that also exposes
-#: ``loop_specs()`` and ``LOOPS_DOC`` gets a ``<name>_loops.py`` of whole-sequence loop kernels.
+#: ``loop_specs()`` and ``LOOPS_DOC`` gets a ``<name>_loops.py`` of loop kernels (plus the
+#: drivers of ``errorflow.codegen.loops.DRIVERS`` its ``LOOP_DRIVERS`` names).
 SOURCES: tuple[str, ...] = ("squashing", "bptt", "lstm")
 
 
@@ -62,8 +65,14 @@ def generate() -> dict[str, str]:
         module = importlib.import_module(f"errorflow.derivations.{name}")
         files[f"{name}.py"] = render_module(name, module.GENERATED_DOC, module.kernel_specs())
         if hasattr(module, "loop_specs"):
+            specs = module.loop_specs()
+            sequences = any(isinstance(s, LoopKernelSpec) for s in specs)
             files[f"{name}_loops.py"] = render_loop_module(
-                name, module.LOOPS_DOC, _squashing_helpers(), module.loop_specs()
+                name,
+                module.LOOPS_DOC,
+                _squashing_helpers() if sequences else "",
+                specs,
+                getattr(module, "LOOP_DRIVERS", ()),
             )
     files["__init__.py"] = _render_init(SOURCES)
     return files
