@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from errorflow.numeric import InvalidArgumentError, backends, lstm, rnn
 from errorflow.numeric._generated import bptt_loops, lstm_loops
+from errorflow.numeric.activations import ACTIVATIONS
 from errorflow.verify import REGISTRY, claims_lstm, registry
 from errorflow.verify.strategies import activations, lstm_problems, net_windows, weight_matrices
 
@@ -102,6 +103,27 @@ def test_long_lag_log_scaling_factor_agrees_where_float64_underflows():
     sb, lb = rnn.log_scaling_factor(W, nets, backend="numpy")
     assert np.array_equal(sa, sb) and np.max(lb) < -2000
     assert np.max(np.abs(la - lb) / np.abs(lb)) < 1e-13
+
+
+@pytest.mark.parametrize("name", ["logistic", "h", "g", "tanh", "identity"])
+def test_scalar_squashing_forms_match_the_numpy_kernels_to_the_last_bits(name):
+    """activate, slope and activate_and_slope (the loop kernels' one-exponential forms) against
+    the NumPy kernels, from 1e-300 to 745: within 4 ulp, and tiny slopes stay tiny, never 0
+    (L11: the gradient through h'(s) ~ 1e-300 must survive)."""
+    code = lstm_loops.ACTIVATION_CODES[name]
+    act = ACTIVATIONS[name]
+    mags = np.concatenate([[0.0, 1e-300, 1e-12, 1e-6], np.geomspace(1e-3, 745.0, 400)])
+    for x in np.concatenate([mags, -mags]):
+        pair = lstm_loops.activate_and_slope(code, x)
+        for got, want in (
+            (lstm_loops.activate(code, x), act.f(x)),
+            (lstm_loops.slope(code, x), act.df(x)),
+            (pair[0], act.f(x)),
+            (pair[1], act.df(x)),
+        ):
+            want = float(want)
+            assert abs(got - want) <= 4 * np.spacing(abs(want)) + 1e-320, (x, got, want)
+            assert (got == 0) == (want == 0), (x, got, want)
 
 
 # -- bit-identical to their own source ----------------------------------------------------

@@ -617,9 +617,24 @@ def render_squashing_helpers(functions: dict[str, tuple[sp.Expr, sp.Expr]], x: s
         for k, name in enumerate(functions):
             lines.append(f"    {'if' if k == 0 else 'elif'} code == {k}:  # {name}")
             f, df = (sp.sympify(e) for e in functions[name])
-            for em in sorted(f.atoms(expm1), key=sp.default_sort_key):
-                # e^u = 1 + expm1(u): the slope from the same exponential as the value
-                df = df.subs(sp.exp(em.args[0]), 1 + em)
+            atoms = sorted(f.atoms(expm1), key=sp.default_sort_key)
+            if len(atoms) == 1:
+                # value from expm1(u), slope from e^u: one transcendental gives both, each
+                # to full relative precision: expm1 where e^u > 1/2 (then e^u = 1 + expm1(u)
+                # rounds once), exp where e^u <= 1/2 (then expm1(u) = e^u - 1 rounds once,
+                # and e^u keeps its tiny values instead of 1 + expm1(u) = 0)
+                u = atoms[0].args[0]
+                em, ex = sp.Symbol("_em"), sp.Symbol("_e")
+                lines += [
+                    f"        _u = {printer.doprint(u)}",
+                    "        if _u > -0.6931471805599453:",
+                    "            _em = math.expm1(_u)",
+                    "            _e = _em + 1.0",
+                    "        else:",
+                    "            _e = math.exp(_u)",
+                    "            _em = _e - 1.0",
+                ]
+                f, df = f.subs(atoms[0], em), df.subs(sp.exp(u), ex)
             replacements, reduced = sp.cse(
                 [f, df], symbols=sp.numbered_symbols("_x"), order="canonical"
             )
@@ -642,8 +657,8 @@ def render_squashing_helpers(functions: dict[str, tuple[sp.Expr, sp.Expr]], x: s
         f"{body(1)}\n\n\n"
         "@_jitable\n"
         "def activate_and_slope(code, x):\n"
-        '    """Both at once, from one exponential (the slope via e^u = 1 + expm1(u) where the\n'
-        '    value uses expm1: within a few units in the last place of slope())."""\n'
+        '    """Both at once, from one exponential or expm1 (each within a few units in the\n'
+        '    last place of activate() and slope(), tiny slopes included: SPEC L11)."""\n'
         f"{pair_body()}\n"
     )
 

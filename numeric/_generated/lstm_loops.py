@@ -90,25 +90,40 @@ def slope(code, x):
 
 @_jitable
 def activate_and_slope(code, x):
-    """Both at once, from one exponential (the slope via e^u = 1 + expm1(u) where the
-    value uses expm1: within a few units in the last place of slope())."""
+    """Both at once, from one exponential or expm1 (each within a few units in the
+    last place of activate() and slope(), tiny slopes included: SPEC L11)."""
     if code == 0:  # logistic
         _x0 = math.exp(-abs(x))
         _x1 = _x0 + 1.0
         _x2 = (1.0/_x1)
         return ((_x2) if (x >= 0.0) else (_x0*_x2)), _x0/(_x1*_x1)
     elif code == 1:  # h
-        _x0 = math.expm1(-abs(x))
-        _x1 = _x0 + 2.0
-        return -_x0*(0.0 if x == 0 else math.copysign(1, x))/_x1, 2.0*(_x0 + 1.0)/(_x1*_x1)
+        _u = -abs(x)
+        if _u > -0.6931471805599453:
+            _em = math.expm1(_u)
+            _e = _em + 1.0
+        else:
+            _e = math.exp(_u)
+            _em = _e - 1.0
+        return -_em*(0.0 if x == 0 else math.copysign(1, x))/(_em + 2.0), 2.0*_e/((_e + 1.0)*(_e + 1.0))
     elif code == 2:  # g
-        _x0 = math.expm1(-abs(x))
-        _x1 = _x0 + 2.0
-        return -2.0*_x0*(0.0 if x == 0 else math.copysign(1, x))/_x1, 4.0*(_x0 + 1.0)/(_x1*_x1)
+        _u = -abs(x)
+        if _u > -0.6931471805599453:
+            _em = math.expm1(_u)
+            _e = _em + 1.0
+        else:
+            _e = math.exp(_u)
+            _em = _e - 1.0
+        return -2.0*_em*(0.0 if x == 0 else math.copysign(1, x))/(_em + 2.0), 4.0*_e/((_e + 1.0)*(_e + 1.0))
     elif code == 3:  # tanh
-        _x0 = math.expm1(-2.0*abs(x))
-        _x1 = _x0 + 2.0
-        return -_x0*(0.0 if x == 0 else math.copysign(1, x))/_x1, 4.0*(_x0 + 1.0)/(_x1*_x1)
+        _u = -2.0*abs(x)
+        if _u > -0.6931471805599453:
+            _em = math.expm1(_u)
+            _e = _em + 1.0
+        else:
+            _e = math.exp(_u)
+            _em = _e - 1.0
+        return -_em*(0.0 if x == 0 else math.copysign(1, x))/(_em + 2.0), 4.0*_e/((_e + 1.0)*(_e + 1.0))
     elif code == 4:  # identity
         return x, 1.0
     return 1.0, 0.0  # one
