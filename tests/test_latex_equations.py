@@ -47,9 +47,14 @@ def check_equation(tex: str) -> list[str]:
     lefts, rights = len(re.findall(r"\\left\b", tex)), len(re.findall(r"\\right\b", tex))
     if lefts != rights:
         problems.append(f"\\left x{lefts} but \\right x{rights}")
-    if tex.count("&") != 1:
-        problems.append(f"{tex.count('&')} alignment points (expected 1)")
-    unknown = sorted(set(re.findall(r"\\([A-Za-z]+)", tex)) - KNOWN)
+    # a piecewise formula's cases environment has its own '&' columns
+    outside = re.sub(r"\\begin\{cases\}.*?\\end\{cases\}", "", tex)
+    if outside.count("&") != 1:
+        problems.append(f"{outside.count('&')} alignment points (expected 1)")
+    environments = set(re.findall(r"\\(?:begin|end)\{(\w+)\}", tex))
+    if environments - {"cases"}:
+        problems.append(f"unexpected environments {sorted(environments - {'cases'})}")
+    unknown = sorted(set(re.findall(r"\\([A-Za-z]+)", tex)) - KNOWN - {"begin", "end"})
     if unknown:
         problems.append(f"unknown commands {unknown}")
     if LEFTOVERS.search(tex):
