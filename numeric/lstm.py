@@ -43,7 +43,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 
 import numpy as np
 
@@ -69,6 +69,8 @@ __all__ = [
 ]
 
 PARAMETER_NAMES: tuple[str, ...] = ("w_in", "w_out", "w_c", "w_h", "w_k")
+_PARAMETER_SET = frozenset(PARAMETER_NAMES)
+_PARAM_LABELS = {name: f"params[{name!r}]" for name in PARAMETER_NAMES}
 CONNECTIVITIES: tuple[str, ...] = ("F", "B")
 BIAS_OPTIONS: tuple[str, ...] = ("none", "gates", "hidden", "all")
 
@@ -151,6 +153,10 @@ class Layout:
     @property
     def shapes(self) -> dict[str, tuple[int, ...]]:
         """Each parameter's shape."""
+        return dict(self._shapes)
+
+    @cached_property
+    def _shapes(self) -> dict[str, tuple[int, ...]]:
         C, S, H, K, P, Q = (
             self.n_blocks,
             self.block_size,
@@ -333,18 +339,21 @@ def init_params(
 def _params(layout: Layout, params: object) -> dict[str, np.ndarray]:
     """Checked parameters with masked entries set to 0 (copies where a mask zeroes
     something; read-only use of the caller's arrays otherwise)."""
-    if not isinstance(params, Mapping):
+    if not isinstance(params, (dict, Mapping)):
         raise InvalidArgumentError(
             "params", f"expected a dict of arrays {PARAMETER_NAMES}, got {type(params).__name__}"
         )
-    missing = [k for k in PARAMETER_NAMES if k not in params]
-    require(not missing, "params", f"missing key(s) {missing}; expected {list(PARAMETER_NAMES)}")
-    extra = sorted(str(k) for k in params if k not in PARAMETER_NAMES)
-    require(not extra, "params", f"unexpected key(s) {extra}; expected {list(PARAMETER_NAMES)}")
+    if params.keys() != _PARAMETER_SET:
+        missing = [k for k in PARAMETER_NAMES if k not in params]
+        require(
+            not missing, "params", f"missing key(s) {missing}; expected {list(PARAMETER_NAMES)}"
+        )
+        extra = sorted(str(k) for k in params if k not in PARAMETER_NAMES)
+        require(not extra, "params", f"unexpected key(s) {extra}; expected {list(PARAMETER_NAMES)}")
     out = {}
-    for name, shape in layout.shapes.items():
+    for name, shape in layout._shapes.items():
         arr = as_array(
-            params[name], f"params[{name!r}]", ndim=len(shape), shape=shape, what=str(shape)
+            params[name], _PARAM_LABELS[name], ndim=len(shape), shape=shape, what=str(shape)
         )
         out[name] = arr if name in layout._dense else np.where(layout._masks[name], arr, 0.0)
     return out
@@ -413,6 +422,7 @@ class _Functions:
     dh: object
 
 
+@cache
 def _functions(layout: Layout) -> _Functions:
     g, h = get_activation(layout.g, "g"), get_activation(layout.h, "h")
     fo, dfo = (_sq.logistic, _sq.d_logistic) if layout.output_gates else (_ones, _zeros)
@@ -547,7 +557,7 @@ def forward(layout: Layout, params: Mapping[str, np.ndarray], xs: object) -> For
 
 
 def _grads_dict(layout: Layout, acc: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
-    shapes, masks, dense = layout.shapes, layout._masks, layout._dense
+    shapes, masks, dense = layout._shapes, layout._masks, layout._dense
     return {
         name: a.reshape(shapes[name])
         if name in dense
@@ -578,6 +588,7 @@ def _problem(layout: object, params: object, xs: object, targets: object, mask: 
     return _Problem(layout, w, x, d, m, _functions(layout), _kernel_weights(w))
 
 
+@cache
 def _codes(layout: Layout) -> tuple[int, int, int, int]:
     """The loop kernels' integer codes of f, the output-gate function, g and h."""
     from ._generated.lstm_loops import ACTIVATION_CODES as codes

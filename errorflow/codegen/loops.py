@@ -24,6 +24,7 @@ codegen --check`` compares it byte for byte like every other generated module.
 from __future__ import annotations
 
 import itertools
+import re
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -256,6 +257,8 @@ class _Statement:
 
     def _item(self, item, pad: str) -> list[str]:
         pr = self.w.printer
+        if isinstance(item, _Reduction) and len(item.loops) == 1:
+            return self._unrolled(item, pad)
         if isinstance(item, _Reduction):
             out = [f"{pad}{item.temp} = 0.0"]
             for k, (var, ext) in enumerate(item.loops):
@@ -265,6 +268,34 @@ class _Statement:
             return out
         temp, expr = item
         return [f"{pad}{temp} = {pr.doprint(expr)}"]
+
+    def _unrolled(self, item: _Reduction, pad: str) -> list[str]:
+        """A one-index sum with ``LANES`` partial sums: independent chains of additions, so the
+        sum is not bound by the latency of one add after another (the order of the additions
+        changes, as it does in BLAS; the compiled and the Python run still agree bit for bit)."""
+        ((var, ext),) = item.loops
+        size = self.w.index(ext)
+        body = self.w.printer.doprint(item.body)
+        word = re.compile(rf"\b{var}\b")
+        lanes = [f"{item.temp}_{k}" for k in range(LANES)]
+        out = [f"{pad}{lane} = 0.0" for lane in lanes]
+        out.append(f"{pad}for {var} in range(0, {size} - {LANES - 1}, {LANES}):")
+        for k, lane in enumerate(lanes):
+            term = body if k == 0 else word.sub(f"({var} + {k})", body)
+            out.append(f"{pad}    {lane} += {term}")
+        out.append(
+            f"{pad}for {var} in range({size} - {size} % {LANES}, {size}):"
+            if "+" not in size and "-" not in size
+            else f"{pad}for {var} in range(({size}) - ({size}) % {LANES}, {size}):"
+        )
+        out.append(f"{pad}    {lanes[0]} += {body}")
+        pairs = " + ".join(f"({lanes[k]} + {lanes[k + 1]})" for k in range(0, LANES, 2))
+        out.append(f"{pad}{item.temp} = {pairs}")
+        return out
+
+
+#: Partial sums per one-index reduction (see ``_Statement._unrolled``).
+LANES = 4
 
 
 def _reads(expr: sp.Basic, inside_op: bool = False) -> list[tuple[sp.Basic, bool]]:

@@ -213,25 +213,61 @@ def truncated_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo
             z[C*S + 2*C + i0 + n_in] = y_h[i0]
         z[C*S + 2*C + H + n_in] = 1.0
         for i0 in range(C):
-            _r0 = 0.0
-            for r0 in range(P):
-                _r0 += w_in[i0, 0, r0]*z[r0]
+            _r0_0 = 0.0
+            _r0_1 = 0.0
+            _r0_2 = 0.0
+            _r0_3 = 0.0
+            for r0 in range(0, P - 3, 4):
+                _r0_0 += w_in[i0, 0, r0]*z[r0]
+                _r0_1 += w_in[i0, 0, (r0 + 1)]*z[(r0 + 1)]
+                _r0_2 += w_in[i0, 0, (r0 + 2)]*z[(r0 + 2)]
+                _r0_3 += w_in[i0, 0, (r0 + 3)]*z[(r0 + 3)]
+            for r0 in range(P - P % 4, P):
+                _r0_0 += w_in[i0, 0, r0]*z[r0]
+            _r0 = (_r0_0 + _r0_1) + (_r0_2 + _r0_3)
             net_in[i0, 0] = _r0
         for i0 in range(C):
-            _r1 = 0.0
-            for r0 in range(P):
-                _r1 += z[r0]*w_out[i0, 0, r0]
+            _r1_0 = 0.0
+            _r1_1 = 0.0
+            _r1_2 = 0.0
+            _r1_3 = 0.0
+            for r0 in range(0, P - 3, 4):
+                _r1_0 += z[r0]*w_out[i0, 0, r0]
+                _r1_1 += z[(r0 + 1)]*w_out[i0, 0, (r0 + 1)]
+                _r1_2 += z[(r0 + 2)]*w_out[i0, 0, (r0 + 2)]
+                _r1_3 += z[(r0 + 3)]*w_out[i0, 0, (r0 + 3)]
+            for r0 in range(P - P % 4, P):
+                _r1_0 += z[r0]*w_out[i0, 0, r0]
+            _r1 = (_r1_0 + _r1_1) + (_r1_2 + _r1_3)
             net_out[i0, 0] = _r1
         for i0 in range(C):
             for i1 in range(S):
-                _r2 = 0.0
-                for r0 in range(P):
-                    _r2 += z[r0]*w_c[i0, i1, r0]
+                _r2_0 = 0.0
+                _r2_1 = 0.0
+                _r2_2 = 0.0
+                _r2_3 = 0.0
+                for r0 in range(0, P - 3, 4):
+                    _r2_0 += z[r0]*w_c[i0, i1, r0]
+                    _r2_1 += z[(r0 + 1)]*w_c[i0, i1, (r0 + 1)]
+                    _r2_2 += z[(r0 + 2)]*w_c[i0, i1, (r0 + 2)]
+                    _r2_3 += z[(r0 + 3)]*w_c[i0, i1, (r0 + 3)]
+                for r0 in range(P - P % 4, P):
+                    _r2_0 += z[r0]*w_c[i0, i1, r0]
+                _r2 = (_r2_0 + _r2_1) + (_r2_2 + _r2_3)
                 net_c[i0, i1] = _r2
         for i0 in range(H):
-            _r3 = 0.0
-            for r0 in range(P):
-                _r3 += z[r0]*w_h[i0, r0]
+            _r3_0 = 0.0
+            _r3_1 = 0.0
+            _r3_2 = 0.0
+            _r3_3 = 0.0
+            for r0 in range(0, P - 3, 4):
+                _r3_0 += z[r0]*w_h[i0, r0]
+                _r3_1 += z[(r0 + 1)]*w_h[i0, (r0 + 1)]
+                _r3_2 += z[(r0 + 2)]*w_h[i0, (r0 + 2)]
+                _r3_3 += z[(r0 + 3)]*w_h[i0, (r0 + 3)]
+            for r0 in range(P - P % 4, P):
+                _r3_0 += z[r0]*w_h[i0, r0]
+            _r3 = (_r3_0 + _r3_1) + (_r3_2 + _r3_3)
             net_h[i0] = _r3
         for i0 in range(C):
             y_in[i0, 0], slope_net_in[i0, 0] = activate_and_slope(f_code, net_in[i0, 0])
@@ -260,9 +296,18 @@ def truncated_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo
             o[C*S + H + i0] = xs[t, i0]
         o[C*S + H + n_in] = 1.0
         for i0 in range(K):
-            _r4 = 0.0
-            for r0 in range(Q):
-                _r4 += w_k[i0, r0]*o[r0]
+            _r4_0 = 0.0
+            _r4_1 = 0.0
+            _r4_2 = 0.0
+            _r4_3 = 0.0
+            for r0 in range(0, Q - 3, 4):
+                _r4_0 += w_k[i0, r0]*o[r0]
+                _r4_1 += w_k[i0, (r0 + 1)]*o[(r0 + 1)]
+                _r4_2 += w_k[i0, (r0 + 2)]*o[(r0 + 2)]
+                _r4_3 += w_k[i0, (r0 + 3)]*o[(r0 + 3)]
+            for r0 in range(Q - Q % 4, Q):
+                _r4_0 += w_k[i0, r0]*o[r0]
+            _r4 = (_r4_0 + _r4_1) + (_r4_2 + _r4_3)
             net_k[i0] = _r4
         for i0 in range(K):
             y_k[i0], slope_net_k[i0] = activate_and_slope(f_code, net_k[i0])
@@ -281,9 +326,18 @@ def truncated_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo
         for i0 in range(H):
             e_h[i0] = back_h[i0]*slope_net_h[i0]
         for i0 in range(C):
-            _r5 = 0.0
-            for r0 in range(S):
-                _r5 += back_c[i0, r0]*h_s[i0, r0]
+            _r5_0 = 0.0
+            _r5_1 = 0.0
+            _r5_2 = 0.0
+            _r5_3 = 0.0
+            for r0 in range(0, S - 3, 4):
+                _r5_0 += back_c[i0, r0]*h_s[i0, r0]
+                _r5_1 += back_c[i0, (r0 + 1)]*h_s[i0, (r0 + 1)]
+                _r5_2 += back_c[i0, (r0 + 2)]*h_s[i0, (r0 + 2)]
+                _r5_3 += back_c[i0, (r0 + 3)]*h_s[i0, (r0 + 3)]
+            for r0 in range(S - S % 4, S):
+                _r5_0 += back_c[i0, r0]*h_s[i0, r0]
+            _r5 = (_r5_0 + _r5_1) + (_r5_2 + _r5_3)
             e_out[i0, 0] = slope_net_out[i0, 0]*_r5
         for i0 in range(C):
             for i1 in range(S):
@@ -309,9 +363,18 @@ def truncated_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo
                 gw_out[i0, 0, i2] += -z[i2]*e_out[i0, 0]
         for i0 in range(C):
             for i2 in range(P):
-                _r8 = 0.0
-                for r0 in range(S):
-                    _r8 += e_s[i0, r0]*ds_in[i0, r0, i2]
+                _r8_0 = 0.0
+                _r8_1 = 0.0
+                _r8_2 = 0.0
+                _r8_3 = 0.0
+                for r0 in range(0, S - 3, 4):
+                    _r8_0 += e_s[i0, r0]*ds_in[i0, r0, i2]
+                    _r8_1 += e_s[i0, (r0 + 1)]*ds_in[i0, (r0 + 1), i2]
+                    _r8_2 += e_s[i0, (r0 + 2)]*ds_in[i0, (r0 + 2), i2]
+                    _r8_3 += e_s[i0, (r0 + 3)]*ds_in[i0, (r0 + 3), i2]
+                for r0 in range(S - S % 4, S):
+                    _r8_0 += e_s[i0, r0]*ds_in[i0, r0, i2]
+                _r8 = (_r8_0 + _r8_1) + (_r8_2 + _r8_3)
                 gw_in[i0, 0, i2] += -_r8
         for i0 in range(C):
             for i1 in range(S):
@@ -404,25 +467,61 @@ def bptt_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo_code
             saved_z[t, C*S + 2*C + i0 + n_in] = y_h[i0]
         saved_z[t, C*S + 2*C + H + n_in] = 1.0
         for i0 in range(C):
-            _r0 = 0.0
-            for r0 in range(P):
-                _r0 += w_in[i0, 0, r0]*saved_z[t, r0]
+            _r0_0 = 0.0
+            _r0_1 = 0.0
+            _r0_2 = 0.0
+            _r0_3 = 0.0
+            for r0 in range(0, P - 3, 4):
+                _r0_0 += w_in[i0, 0, r0]*saved_z[t, r0]
+                _r0_1 += w_in[i0, 0, (r0 + 1)]*saved_z[t, (r0 + 1)]
+                _r0_2 += w_in[i0, 0, (r0 + 2)]*saved_z[t, (r0 + 2)]
+                _r0_3 += w_in[i0, 0, (r0 + 3)]*saved_z[t, (r0 + 3)]
+            for r0 in range(P - P % 4, P):
+                _r0_0 += w_in[i0, 0, r0]*saved_z[t, r0]
+            _r0 = (_r0_0 + _r0_1) + (_r0_2 + _r0_3)
             saved_net_in[t, i0, 0] = _r0
         for i0 in range(C):
-            _r1 = 0.0
-            for r0 in range(P):
-                _r1 += saved_z[t, r0]*w_out[i0, 0, r0]
+            _r1_0 = 0.0
+            _r1_1 = 0.0
+            _r1_2 = 0.0
+            _r1_3 = 0.0
+            for r0 in range(0, P - 3, 4):
+                _r1_0 += saved_z[t, r0]*w_out[i0, 0, r0]
+                _r1_1 += saved_z[t, (r0 + 1)]*w_out[i0, 0, (r0 + 1)]
+                _r1_2 += saved_z[t, (r0 + 2)]*w_out[i0, 0, (r0 + 2)]
+                _r1_3 += saved_z[t, (r0 + 3)]*w_out[i0, 0, (r0 + 3)]
+            for r0 in range(P - P % 4, P):
+                _r1_0 += saved_z[t, r0]*w_out[i0, 0, r0]
+            _r1 = (_r1_0 + _r1_1) + (_r1_2 + _r1_3)
             saved_net_out[t, i0, 0] = _r1
         for i0 in range(C):
             for i1 in range(S):
-                _r2 = 0.0
-                for r0 in range(P):
-                    _r2 += saved_z[t, r0]*w_c[i0, i1, r0]
+                _r2_0 = 0.0
+                _r2_1 = 0.0
+                _r2_2 = 0.0
+                _r2_3 = 0.0
+                for r0 in range(0, P - 3, 4):
+                    _r2_0 += saved_z[t, r0]*w_c[i0, i1, r0]
+                    _r2_1 += saved_z[t, (r0 + 1)]*w_c[i0, i1, (r0 + 1)]
+                    _r2_2 += saved_z[t, (r0 + 2)]*w_c[i0, i1, (r0 + 2)]
+                    _r2_3 += saved_z[t, (r0 + 3)]*w_c[i0, i1, (r0 + 3)]
+                for r0 in range(P - P % 4, P):
+                    _r2_0 += saved_z[t, r0]*w_c[i0, i1, r0]
+                _r2 = (_r2_0 + _r2_1) + (_r2_2 + _r2_3)
                 saved_net_c[t, i0, i1] = _r2
         for i0 in range(H):
-            _r3 = 0.0
-            for r0 in range(P):
-                _r3 += saved_z[t, r0]*w_h[i0, r0]
+            _r3_0 = 0.0
+            _r3_1 = 0.0
+            _r3_2 = 0.0
+            _r3_3 = 0.0
+            for r0 in range(0, P - 3, 4):
+                _r3_0 += saved_z[t, r0]*w_h[i0, r0]
+                _r3_1 += saved_z[t, (r0 + 1)]*w_h[i0, (r0 + 1)]
+                _r3_2 += saved_z[t, (r0 + 2)]*w_h[i0, (r0 + 2)]
+                _r3_3 += saved_z[t, (r0 + 3)]*w_h[i0, (r0 + 3)]
+            for r0 in range(P - P % 4, P):
+                _r3_0 += saved_z[t, r0]*w_h[i0, r0]
+            _r3 = (_r3_0 + _r3_1) + (_r3_2 + _r3_3)
             saved_net_h[t, i0] = _r3
         for i0 in range(C):
             y_in[i0, 0] = activate(f_code, saved_net_in[t, i0, 0])
@@ -451,9 +550,18 @@ def bptt_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo_code
             saved_o[t, C*S + H + i0] = xs[t, i0]
         saved_o[t, C*S + H + n_in] = 1.0
         for i0 in range(K):
-            _r4 = 0.0
-            for r0 in range(Q):
-                _r4 += w_k[i0, r0]*saved_o[t, r0]
+            _r4_0 = 0.0
+            _r4_1 = 0.0
+            _r4_2 = 0.0
+            _r4_3 = 0.0
+            for r0 in range(0, Q - 3, 4):
+                _r4_0 += w_k[i0, r0]*saved_o[t, r0]
+                _r4_1 += w_k[i0, (r0 + 1)]*saved_o[t, (r0 + 1)]
+                _r4_2 += w_k[i0, (r0 + 2)]*saved_o[t, (r0 + 2)]
+                _r4_3 += w_k[i0, (r0 + 3)]*saved_o[t, (r0 + 3)]
+            for r0 in range(Q - Q % 4, Q):
+                _r4_0 += w_k[i0, r0]*saved_o[t, r0]
+            _r4 = (_r4_0 + _r4_1) + (_r4_2 + _r4_3)
             saved_net_k[t, i0] = _r4
         for i0 in range(K):
             saved_y_k[t, i0] = activate(f_code, saved_net_k[t, i0])
@@ -480,9 +588,18 @@ def bptt_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo_code
         for i0 in range(H):
             e_h[i0] = th_yh[i0]*slope(f_code, saved_net_h[t, i0])
         for i0 in range(C):
-            _r5 = 0.0
-            for r0 in range(S):
-                _r5 += saved_h_s[t, i0, r0]*th_yc[i0, r0]
+            _r5_0 = 0.0
+            _r5_1 = 0.0
+            _r5_2 = 0.0
+            _r5_3 = 0.0
+            for r0 in range(0, S - 3, 4):
+                _r5_0 += saved_h_s[t, i0, r0]*th_yc[i0, r0]
+                _r5_1 += saved_h_s[t, i0, (r0 + 1)]*th_yc[i0, (r0 + 1)]
+                _r5_2 += saved_h_s[t, i0, (r0 + 2)]*th_yc[i0, (r0 + 2)]
+                _r5_3 += saved_h_s[t, i0, (r0 + 3)]*th_yc[i0, (r0 + 3)]
+            for r0 in range(S - S % 4, S):
+                _r5_0 += saved_h_s[t, i0, r0]*th_yc[i0, r0]
+            _r5 = (_r5_0 + _r5_1) + (_r5_2 + _r5_3)
             e_out[i0, 0] = (th_z[-C - H + P + i0 - 1] + _r5)*slope(fo_code, saved_net_out[t, i0, 0])
         for i0 in range(C):
             for i1 in range(S):
@@ -491,9 +608,18 @@ def bptt_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo_code
             for i1 in range(S):
                 e_c[i0, i1] = th_s[i0, i1]*saved_y_in[t, i0, 0]*slope(g_code, saved_net_c[t, i0, i1])
         for i0 in range(C):
-            _r6 = 0.0
-            for r0 in range(S):
-                _r6 += saved_g_c[t, i0, r0]*th_s[i0, r0]
+            _r6_0 = 0.0
+            _r6_1 = 0.0
+            _r6_2 = 0.0
+            _r6_3 = 0.0
+            for r0 in range(0, S - 3, 4):
+                _r6_0 += saved_g_c[t, i0, r0]*th_s[i0, r0]
+                _r6_1 += saved_g_c[t, i0, (r0 + 1)]*th_s[i0, (r0 + 1)]
+                _r6_2 += saved_g_c[t, i0, (r0 + 2)]*th_s[i0, (r0 + 2)]
+                _r6_3 += saved_g_c[t, i0, (r0 + 3)]*th_s[i0, (r0 + 3)]
+            for r0 in range(S - S % 4, S):
+                _r6_0 += saved_g_c[t, i0, r0]*th_s[i0, r0]
+            _r6 = (_r6_0 + _r6_1) + (_r6_2 + _r6_3)
             e_in[i0, 0] = (th_z[-2*C - H + P + i0 - 1] + _r6)*slope(f_code, saved_net_in[t, i0, 0])
         for i0 in range(K):
             for i1 in range(Q):
