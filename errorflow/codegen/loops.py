@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -37,7 +36,7 @@ from sympy.printing.pycode import PythonCodePrinter
 from errorflow.derivations import arrays as ar
 from errorflow.derivations.core import LoopKernelSpec, LoopPhase, TimeInput
 
-from .render import PREAMBLE
+from .render import PREAMBLE, docstring
 
 __all__ = ["render_loop_module", "render_squashing_helpers"]
 
@@ -446,16 +445,7 @@ class _KernelRenderer:
         for phase in spec.phases:
             body.extend(self._phase(phase))
         names = ", ".join(a.name for a in spec.args)
-        arg_doc = "\n".join(f"    {a.name}: {a.doc}" for a in spec.args)
-        math = textwrap.fill(spec.math, width=84, subsequent_indent="        ")
-        doc = (
-            f'    """{spec.summary}\n\n'
-            f"    Computes (SPEC {', '.join(spec.claims)}):\n"
-            f"        {math}\n\n"
-            f"    Arguments:\n{arg_doc}\n\n"
-            f"    Returns: {', '.join(spec.outputs)}.\n"
-            f'    """\n'
-        )
+        doc = docstring(spec, f"Returns: {', '.join(spec.outputs)}.")
         dims = ["    T = xs.shape[0]"] + [f"    {self.size(sym)} = {src}" for sym, src in spec.dims]
         outs = ", ".join(spec.outputs)
         lines = [*dims, *self.setup, *body, f"    return {outs}"]

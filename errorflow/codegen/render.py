@@ -14,11 +14,11 @@ from collections.abc import Sequence
 
 import sympy as sp
 
-from errorflow.derivations.core import KernelSpec
+from errorflow.derivations.core import KernelSpec, LoopKernelSpec
 
 from .printer import KernelPrinter, flop_count
 
-__all__ = ["PREAMBLE", "render_kernel", "render_module"]
+__all__ = ["PREAMBLE", "docstring", "render_kernel", "render_module"]
 
 PREAMBLE = """\
 # ----------------------------------------------------------------------------------------
@@ -57,21 +57,26 @@ def _op_count(spec: KernelSpec, replacements: list, reduced: list) -> str:
     return f"{ops} operations per element (after CSE)"
 
 
+def docstring(spec: KernelSpec | LoopKernelSpec, last: str) -> str:
+    """A generated function's docstring: summary, SPEC ids and math, arguments, ``last``."""
+    arg_doc = "\n".join(f"    {a.name}: {a.doc}" for a in spec.args)
+    math = textwrap.fill(spec.math, width=84, subsequent_indent="        ")
+    return (
+        f'    """{spec.summary}\n\n'
+        f"    Computes (SPEC {', '.join(spec.claims)}):\n"
+        f"        {math}\n\n"
+        f"    Arguments:\n{arg_doc}\n\n"
+        f"    {last}\n"
+        f'    """\n'
+    )
+
+
 def render_kernel(spec: KernelSpec) -> str:
     """The source text of one generated kernel function."""
     printer = KernelPrinter()
     replacements, reduced = _cse(spec)
     names = ", ".join(a.name for a in spec.args)
-    arg_doc = "\n".join(f"    {a.name}: {a.doc}" for a in spec.args)
-    math = textwrap.fill(spec.math, width=84, subsequent_indent="        ")
-    doc = (
-        f'    """{spec.summary}\n\n'
-        f"    Computes (SPEC {', '.join(spec.claims)}):\n"
-        f"        {math}\n\n"
-        f"    Arguments:\n{arg_doc}\n\n"
-        f"    Cost: {_op_count(spec, replacements, reduced)}.\n"
-        f'    """\n'
-    )
+    doc = docstring(spec, f"Cost: {_op_count(spec, replacements, reduced)}.")
     body = [f"    {printer.doprint(sym)} = {src}" for sym, src in spec.dims]
     body += [f"    {printer.doprint(sym)} = {printer.doprint(expr)}" for sym, expr in replacements]
     first = spec.args[0].name
