@@ -50,6 +50,8 @@ SCALING_Q = (100, 1000, 10_000)  # lags
 #: call that must raise (|S| outside float64; it computes the whole chain first), and the
 #: rescaled NumPy loop that checks the reference where neither mpmath nor float64 can
 QUICK_SKIP_RAISING_S = 2.0
+BUSY_LOAD = 0.5  # a 1-minute load average above this before the run: the machine was busy
+BUSY_CORES = 0.2  # other processes using more cores than this during a case: times disturbed
 
 Binder = Callable[[Callable[..., Any]], Callable[..., Any] | None]
 
@@ -150,7 +152,7 @@ def machine_info(torch_mod: ModuleType | str) -> dict[str, Any]:
         "numba": _version("numba"),
         "mpmath": _version("mpmath"),
         "torch_num_threads": None,
-        "load_average_1min_at_start": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        "load_average_1min_at_start": _load_average(),
     }
     if not isinstance(torch_mod, str):
         import torch
@@ -188,8 +190,53 @@ class Case:
     ratios: dict[str, dict[str, float]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
+    def record_other_cpu(self, since: CpuSnapshot | None) -> None:
+        """Note how busy the rest of the machine was while this case ran."""
+        cores = other_cores(since)
+        self.params["other_processes_cores"] = cores
+        if cores is not None and cores > BUSY_CORES:
+            self.notes.append(
+                f"other processes used {cores:.2f} cores on average while this case ran: "
+                f"times may be disturbed"
+            )
+
     def row(self, backend: str) -> Row | None:
         return next((r for r in self.rows if r.backend == backend), None)
+
+
+def _load_average() -> float | None:
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+
+CpuSnapshot = tuple[float, float, float]
+
+
+def cpu_snapshot() -> CpuSnapshot | None:
+    """(wall s, busy CPU s of the whole machine, CPU s of this process); None off Linux."""
+    try:
+        import resource
+
+        with open("/proc/stat") as fh:
+            ticks = [int(v) for v in fh.readline().split()[1:]]
+    except (ImportError, OSError, ValueError):
+        return None
+    busy = sum(ticks[i] for i in (0, 1, 2, 5, 6, 7) if i < len(ticks))  # not idle, not iowait
+    mine = resource.getrusage(resource.RUSAGE_SELF)
+    return (
+        time.perf_counter(),
+        busy / os.sysconf("SC_CLK_TCK"),
+        mine.ru_utime + mine.ru_stime,
+    )
+
+
+def other_cores(since: CpuSnapshot | None) -> float | None:
+    """Cores used on average by *other* processes since ``since`` (machine busy time minus
+    this process's CPU time, over wall time); None where /proc/stat is unavailable."""
+    now = cpu_snapshot()
+    if since is None or now is None or now[0] - since[0] < 0.05:
+        return None
+    other = (now[1] - since[1]) - (now[2] - since[2])
+    return max(other, 0.0) / (now[0] - since[0])
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
@@ -323,6 +370,7 @@ def lstm_section(
     for i, (name, layout, T, init) in enumerate(lstm_problems()):
         params, xs, targets = lstm_inputs(layout, T, init, SEED + i)
         for kind in ("truncated_gradient", "full_gradient"):
+            snap = cpu_snapshot()
             case = Case(
                 "lstm",
                 f"{kind} {name} T={T}",
@@ -369,6 +417,7 @@ def lstm_section(
                     failures,
                 )
             fill_ratios(case)
+            case.record_other_cpu(snap)
             cases.append(case)
     return cases
 
@@ -475,6 +524,7 @@ def scaling_section(
     for n in SCALING_N:
         for q in SCALING_Q:
             W, nets = scaling_problem(n, q)
+            snap = cpu_snapshot()
             case = Case("scaling", f"n={n} q={q}", q, {"n": n, "q": q, "activation": "logistic"})
             log(f"  scaling factor {case.name}")
             ref: tuple[Any, Any] | None = None
@@ -593,6 +643,7 @@ def scaling_section(
                 if err > RTOL:
                     failures.append(f"scaling {case.name}: reference disagrees ({err:.2e})")
             fill_ratios(case)
+            case.record_other_cpu(snap)
             cases.append(case)
     return cases
 
@@ -871,13 +922,19 @@ def header(
         return f"{name} {status}" if isinstance(status, str) else f"{name} {m[name]}"
 
     threads = m["torch_num_threads"]
-    load = [m.get(f"load_average_1min_at_{w}") for w in ("start", "end")]
-    load_text = "/".join("?" if x is None else f"{x:.2f}" for x in load)
+    load = m.get("load_average_1min_at_start")
+    other = m.get("other_processes_cores_during_run")
+    busy = (
+        "?"
+        if other is None
+        else f"{other:.2f} cores on average"
+        + (" (times are disturbed: publish only an idle run)" if other > BUSY_CORES else "")
+    )
     return "\n".join(
         [
             f"machine: {m['cpu_count']} cores (os.cpu_count), {m['platform']}, Python "
-            f"{m['python']}; 1-min load average at start/end {load_text} (above ~0.5: other "
-            f"work was running and times are noisy)",
+            f"{m['python']}; 1-min load average before the run "
+            f"{'?' if load is None else f'{load:.2f}'}; other processes during the run: {busy}",
             f"numpy {m['numpy']}, {lib('torch')}"
             + (f" (torch.get_num_threads() = {threads})" if threads else "")
             + f", {lib('jax')}, numba {m['numba']}, mpmath {m['mpmath']}, "
@@ -932,6 +989,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     variants = errorflow_variants()
     failures: list[str] = []
     machine = machine_info(optional["torch"])
+    run_snapshot = cpu_snapshot()
 
     log("LSTM gradients")
     lstm_cases = lstm_section(cfg, variants, optional, failures, log)
@@ -940,7 +998,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     log("memory")
     memory = memory_section(cfg, variants, optional, failures, log)
     goals = evaluate_goals(lstm_cases, scaling_cases, memory, variants)
-    machine["load_average_1min_at_end"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    machine["load_average_1min_at_end"] = _load_average()
+    machine["other_processes_cores_during_run"] = other_cores(run_snapshot)
     wall = time.perf_counter() - started
 
     out(f"errorflow benchmarks{' (--quick)' if cfg.quick else ''}: {' '.join(sys.argv)}")
