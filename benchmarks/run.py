@@ -882,7 +882,7 @@ def print_memory(memory: dict[str, Any], out: Callable[[str], None]) -> None:
     for e in memory["series"]:
         cells = "".join(f"{fmt_bytes(e['bytes'][T]) if T in e['bytes'] else '-':>12}" for T in Ts)
         grow = e.get("growth_1e3_to_1e5")
-        tail = f"  {grow:+d} B" if grow is not None else "  -"
+        tail = f"  {'-' if grow < 0 else '+'}{fmt_bytes(abs(grow))}" if grow is not None else "  -"
         status = f"  {e['status']}" if "status" in e else ""
         out(f"{e['backend']:<46}{cells}{tail}{status}")
     for e in memory["series"]:
