@@ -30,6 +30,7 @@ from .logspace import LN2, scaled_matrix_chain
 
 __all__ = [
     "ACTIVATIONS",
+    "AUTO_NUMBA_MAX_UNITS",
     "Trajectory",
     "bptt_gradient",
     "error_signals",
@@ -74,10 +75,18 @@ def _lag_window(W: object, nets: object) -> tuple[np.ndarray, np.ndarray]:
     return Wa, arr
 
 
+#: Above this many units ``backend="auto"`` keeps NumPy for the scaling-factor chain: each lag
+#: is then an (n, n) x (n, n) product, which BLAS does faster than the compiled loops
+#: (benchmarks/run.py: at n = 256 NumPy is about 3x faster; at n = 32 numba about 2x).
+AUTO_NUMBA_MAX_UNITS = 64
+
+
 def _chain(W: object, nets: object, activation: object, backend: object):
     Wa, arr = _lag_window(W, nets)
     act = get_activation(activation)
     chosen = resolve_backend(backend)
+    if backend == "auto" and Wa.shape[0] > AUTO_NUMBA_MAX_UNITS:
+        chosen = "numpy"
     slopes = act.df(arr)
     return scaled_matrix_chain(
         Wa, np.broadcast_to(slopes, arr.shape), act.log_df(arr), backend=chosen
@@ -112,7 +121,8 @@ def log_scaling_factor(
 
     ``backend``: ``"numba"`` runs the column-scaled chain compiled (the generated loop kernel
     ``scaling_step_into`` and ``column_chain``), ``"numpy"`` one NumPy step per lag;
-    ``"auto"`` picks numba when it is installed (:mod:`errorflow.numeric.backends`).
+    ``"auto"`` picks numba when it is installed and ``n <= AUTO_NUMBA_MAX_UNITS``
+    (:mod:`errorflow.numeric.backends`).
     """
     scaled, _ = _chain(W, nets, activation, backend)
     return scaled.sign, scaled.log_abs

@@ -297,3 +297,18 @@ def test_without_numba_everything_falls_back_to_numpy_with_the_same_results(tmp_
          lg.ravel()]
     )  # fmt: skip
     assert np.array_equal(np.load(out), expected)
+
+
+def test_auto_keeps_numpy_for_the_scaling_factor_of_large_nets(monkeypatch):
+    """Above AUTO_NUMBA_MAX_UNITS units "auto" runs the chain with NumPy (BLAS is faster)."""
+    monkeypatch.delenv("ERRORFLOW_BACKEND", raising=False)
+    seen = []
+    real = rnn.scaled_matrix_chain
+    monkeypatch.setattr(
+        rnn,
+        "scaled_matrix_chain",
+        lambda *a, backend: seen.append(backend) or real(*a, backend=backend),
+    )
+    for n in (rnn.AUTO_NUMBA_MAX_UNITS, rnn.AUTO_NUMBA_MAX_UNITS + 1):
+        rnn.log_scaling_factor(np.eye(n) * 0.5, np.zeros((2, n)))
+    assert seen == ["numba", "numpy"]

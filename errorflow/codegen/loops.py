@@ -239,8 +239,15 @@ class _Statement:
 
     # -- emission --
     def emit(self, final: sp.Expr, store: Callable[[str], str], indent: int) -> list[str]:
+        return self.emit_many([(final, store)], indent)
+
+    def emit_many(
+        self, finals: Sequence[tuple[sp.Expr, Callable[[str], str]]], indent: int
+    ) -> list[str]:
+        """One loop nest storing every ``(formula, store)`` in order at each entry (fused
+        statements: each reads the earlier ones' targets only at its own entry)."""
         inner = len(self.loop_vars)
-        body = self.lift(final, inner)
+        bodies = [(self.lift(final, inner), store) for final, store in finals]
         lines: list[str] = []
         for depth in range(inner + 1):
             pad = "    " * (indent + depth)
@@ -251,7 +258,7 @@ class _Statement:
                 dim = self.shape[self.index.index(var)]
                 lines.append(f"{pad}for {var} in range({self.w.index(dim)}):")
         pad = "    " * (indent + inner)
-        lines.append(f"{pad}{store(self.w.printer.doprint(body))}")
+        lines += [f"{pad}{store(self.w.printer.doprint(body))}" for body, store in bodies]
         return lines
 
     def _item(self, item, pad: str) -> list[str]:
@@ -346,6 +353,19 @@ def _activation_pairs(statements, functions, shapes) -> dict[sp.Symbol, sp.Basic
         if any(slope_of[expr.func](arg) in e.atoms(sp.Function) for _, e in later):
             found[target] = slope_of[expr.func]
     return found
+
+
+def _joins(group, target, expr, shapes, shared) -> bool:
+    """Whether ``target = expr`` may run in the loop nest of ``group`` (same shape): it reads
+    the group's targets only entry by entry, and no member reads its target (or the buffer it
+    shares with a carried previous value) other than entry by entry."""
+    if shapes[target] != shapes[group[0][0]]:
+        return False
+    names = {t for t, _ in group}
+    if any(inside for sym, inside in _reads(expr) if shared.get(sym, sym) in names):
+        return False
+    mine = {target} | {prev for prev, new in shared.items() if new == target}
+    return not any(inside for _, e in group for sym, inside in _reads(e) if sym in mine)
 
 
 def _broadcast_index(arg_shape: tuple, out_shape: tuple, index: Index) -> Index:
@@ -505,11 +525,19 @@ class _KernelRenderer:
             out.append("        if detach:")
             out.extend(st.emit(_ZERO, lambda v, i=idx, y=sym: f"{w.access(y, i)} = 0.0", indent=3))
         pairs = _activation_pairs(phase.statements, self.spec.functions, shapes)
+        shared = {prev: new for new, prev in phase.carry if new not in paired}
+        group: list[tuple[sp.Symbol, sp.Basic]] = []
         for target, expr in phase.statements:
-            if target in pairs:
-                out.extend(self._activation_pair(target, expr, pairs[target]))
-            else:
+            if not self._fusable(target, expr, acc):
+                out.extend(self._fused(group, acc, pairs))
+                group = []
                 out.extend(self._statement(target, expr, acc))
+            elif group and _joins(group, target, expr, shapes, shared):
+                group.append((target, expr))
+            else:
+                out.extend(self._fused(group, acc, pairs))
+                group = [(target, expr)]
+        out.extend(self._fused(group, acc, pairs))
         w.slopes.clear()
         for expr, name in phase.sums:
             st = _Statement(w, ar.shape(expr, shapes))
@@ -522,28 +550,44 @@ class _KernelRenderer:
                 out.append(f"        saved_{sym.name}[t] = {sym.name}")
         return out
 
+    @staticmethod
+    def _fusable(target: sp.Symbol, expr: sp.Basic, acc: dict) -> bool:
+        """Entry-by-entry statements (not a concatenation or a sum of ``Contract`` terms)."""
+        if isinstance(expr, ar.Cat):
+            return False
+        terms = expr.args if isinstance(expr, sp.Add) else (expr,)
+        return target in acc or not any(isinstance(t, ar.Contract) for t in terms)
+
     def _statement(self, target: sp.Symbol, expr: sp.Basic, acc: dict) -> list[str]:
-        w = self.writer
-        shapes = w.shapes
-        tshape = shapes[target]
+        """A statement that is not fused: a concatenation or a sum of ``Contract`` terms."""
         if isinstance(expr, ar.Cat):
             return self._cat(target, expr)
-        if target in acc:
-            name = acc[target]
-            st = _Statement(w, tshape)
-            final = st.element(expr, tuple(st.index))
-            idx = ", ".join(w.index(i) for i in st.index)
-            return st.emit(final, lambda v: f"{name}[{idx}] += {v}", indent=2)
         terms = expr.args if isinstance(expr, sp.Add) else (expr,)
         contracts = [t for t in terms if isinstance(t, ar.Contract)]
-        if contracts:
-            return self._contracts(target, contracts, [t for t in terms if t not in contracts])
-        st = _Statement(w, tshape)
-        final = st.element(expr, tuple(st.index))
-        idx = [w.index(i) for i in st.index]
-        return st.emit(final, lambda v: f"{w.access(target, idx)} = {v}", indent=2)
+        return self._contracts(target, contracts, [t for t in terms if t not in contracts])
 
-    def _activation_pair(self, target: sp.Symbol, expr: sp.Basic, slope_fn: sp.Basic) -> list[str]:
+    def _fused(self, group: list, acc: dict, pairs: dict) -> list[str]:
+        """Consecutive entry-by-entry statements of one shape in one loop nest."""
+        if not group:
+            return []
+        st = _Statement(self.writer, self.writer.shapes[group[0][0]])
+        finals = [self._member(st, target, expr, acc, pairs) for target, expr in group]
+        return st.emit_many(finals, indent=2)
+
+    def _member(self, st: _Statement, target, expr, acc: dict, pairs: dict):
+        """``(formula, store)`` of one fused statement: an assignment, an accumulation
+        (``+=`` into the output) or an activation with its slope."""
+        w = self.writer
+        idx = [w.index(i) for i in st.index]
+        if target in pairs:
+            return self._activation_pair(st, target, expr, pairs[target], idx)
+        final = st.element(expr, tuple(st.index))
+        if target in acc:
+            name = acc[target]
+            return final, lambda v: f"{name}[{', '.join(idx)}] += {v}"
+        return final, lambda v: f"{w.access(target, idx)} = {v}"
+
+    def _activation_pair(self, st: _Statement, target, expr, slope_fn, idx: list[str]):
         """``target = F(A)`` where a later statement needs ``F'(A)``: one helper call gives
         both from one exponential; the slope is kept in ``slope_A`` for the later reads."""
         w = self.writer
@@ -552,19 +596,15 @@ class _KernelRenderer:
         w.shapes[keep] = w.shapes[arg]
         self.alloc(keep.name, w.shapes[arg])
         w.bind(keep, _buffer(keep.name))
-        st = _Statement(w, w.shapes[target])
-        idx = [w.index(i) for i in st.index]
         source = st.read(arg, tuple(st.index))
         _, code = self.spec.functions[expr.func]
-        lines = st.emit(
+        w.slopes[(slope_fn, arg)] = keep
+        return (
             source,
             lambda v: (
                 f"{w.access(target, idx)}, {w.access(keep, idx)} = activate_and_slope({code}, {v})"
             ),
-            indent=2,
         )
-        w.slopes[(slope_fn, arg)] = keep
-        return lines
 
     def _cat(self, target: sp.Symbol, expr: ar.Cat) -> list[str]:
         w = self.writer

@@ -225,20 +225,19 @@ def truncated_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo
             for r0 in range(P - P % 4, P):
                 _r0_0 += w_in[i0, 0, r0]*z[r0]
             _r0 = (_r0_0 + _r0_1) + (_r0_2 + _r0_3)
-            net_in[i0, 0] = _r0
-        for i0 in range(C):
             _r1_0 = 0.0
             _r1_1 = 0.0
             _r1_2 = 0.0
             _r1_3 = 0.0
-            for r0 in range(0, P - 3, 4):
-                _r1_0 += z[r0]*w_out[i0, 0, r0]
-                _r1_1 += z[(r0 + 1)]*w_out[i0, 0, (r0 + 1)]
-                _r1_2 += z[(r0 + 2)]*w_out[i0, 0, (r0 + 2)]
-                _r1_3 += z[(r0 + 3)]*w_out[i0, 0, (r0 + 3)]
-            for r0 in range(P - P % 4, P):
-                _r1_0 += z[r0]*w_out[i0, 0, r0]
+            for r1 in range(0, P - 3, 4):
+                _r1_0 += w_out[i0, 0, r1]*z[r1]
+                _r1_1 += w_out[i0, 0, (r1 + 1)]*z[(r1 + 1)]
+                _r1_2 += w_out[i0, 0, (r1 + 2)]*z[(r1 + 2)]
+                _r1_3 += w_out[i0, 0, (r1 + 3)]*z[(r1 + 3)]
+            for r1 in range(P - P % 4, P):
+                _r1_0 += w_out[i0, 0, r1]*z[r1]
             _r1 = (_r1_0 + _r1_1) + (_r1_2 + _r1_3)
+            net_in[i0, 0] = _r0
             net_out[i0, 0] = _r1
         for i0 in range(C):
             for i1 in range(S):
@@ -261,29 +260,22 @@ def truncated_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo
             _r3_2 = 0.0
             _r3_3 = 0.0
             for r0 in range(0, P - 3, 4):
-                _r3_0 += z[r0]*w_h[i0, r0]
-                _r3_1 += z[(r0 + 1)]*w_h[i0, (r0 + 1)]
-                _r3_2 += z[(r0 + 2)]*w_h[i0, (r0 + 2)]
-                _r3_3 += z[(r0 + 3)]*w_h[i0, (r0 + 3)]
+                _r3_0 += w_h[i0, r0]*z[r0]
+                _r3_1 += w_h[i0, (r0 + 1)]*z[(r0 + 1)]
+                _r3_2 += w_h[i0, (r0 + 2)]*z[(r0 + 2)]
+                _r3_3 += w_h[i0, (r0 + 3)]*z[(r0 + 3)]
             for r0 in range(P - P % 4, P):
-                _r3_0 += z[r0]*w_h[i0, r0]
+                _r3_0 += w_h[i0, r0]*z[r0]
             _r3 = (_r3_0 + _r3_1) + (_r3_2 + _r3_3)
             net_h[i0] = _r3
         for i0 in range(C):
             y_in[i0, 0], slope_net_in[i0, 0] = activate_and_slope(f_code, net_in[i0, 0])
-        for i0 in range(C):
             y_out[i0, 0], slope_net_out[i0, 0] = activate_and_slope(fo_code, net_out[i0, 0])
         for i0 in range(C):
             for i1 in range(S):
                 g_c[i0, i1], slope_net_c[i0, i1] = activate_and_slope(g_code, net_c[i0, i1])
-        for i0 in range(C):
-            for i1 in range(S):
                 s[i0, i1] = s[i0, i1] + g_c[i0, i1]*y_in[i0, 0]
-        for i0 in range(C):
-            for i1 in range(S):
                 h_s[i0, i1], slope_s[i0, i1] = activate_and_slope(h_code, s[i0, i1])
-        for i0 in range(C):
-            for i1 in range(S):
                 y_c[i0, i1] = h_s[i0, i1]*y_out[i0, 0]
         for i0 in range(H):
             y_h[i0], slope_net_h[i0] = activate_and_slope(f_code, net_h[i0])
@@ -309,9 +301,7 @@ def truncated_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo
                 _r4_0 += w_k[i0, r0]*o[r0]
             _r4 = (_r4_0 + _r4_1) + (_r4_2 + _r4_3)
             net_k[i0] = _r4
-        for i0 in range(K):
             y_k[i0], slope_net_k[i0] = activate_and_slope(f_code, net_k[i0])
-        for i0 in range(K):
             e_k[i0] = (1.0 if mask[tm, i0] else 0.0)*slope_net_k[i0]*((targets[t, i0] if mask[tm, i0] else 0.0) - y_k[i0])
         for i0 in range(Q):
             back[i0] = 0.0
@@ -323,7 +313,6 @@ def truncated_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo
                 back_c[i0, i1] = back[S*i0 + i1]
         for i0 in range(H):
             back_h[i0] = back[N + i0]
-        for i0 in range(H):
             e_h[i0] = back_h[i0]*slope_net_h[i0]
         for i0 in range(C):
             _r5_0 = 0.0
@@ -345,12 +334,9 @@ def truncated_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo
         for i0 in range(C):
             for i1 in range(S):
                 _t6 = g_c[i0, i1]*slope_net_in[i0, 0]
-                for i2 in range(P):
-                    ds_in[i0, i1, i2] = ds_in[i0, i1, i2] + z[i2]*_t6
-        for i0 in range(C):
-            for i1 in range(S):
                 _t7 = y_in[i0, 0]*slope_net_c[i0, i1]
                 for i2 in range(P):
+                    ds_in[i0, i1, i2] = ds_in[i0, i1, i2] + z[i2]*_t6
                     ds_c[i0, i1, i2] = z[i2]*_t7 + ds_c[i0, i1, i2]
         for i0 in range(K):
             for i1 in range(Q):
@@ -358,9 +344,6 @@ def truncated_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo
         for i0 in range(H):
             for i1 in range(P):
                 gw_h[i0, i1] += -e_h[i0]*z[i1]
-        for i0 in range(C):
-            for i2 in range(P):
-                gw_out[i0, 0, i2] += -z[i2]*e_out[i0, 0]
         for i0 in range(C):
             for i2 in range(P):
                 _r8_0 = 0.0
@@ -375,6 +358,7 @@ def truncated_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo
                 for r0 in range(S - S % 4, S):
                     _r8_0 += e_s[i0, r0]*ds_in[i0, r0, i2]
                 _r8 = (_r8_0 + _r8_1) + (_r8_2 + _r8_3)
+                gw_out[i0, 0, i2] += -z[i2]*e_out[i0, 0]
                 gw_in[i0, 0, i2] += -_r8
         for i0 in range(C):
             for i1 in range(S):
@@ -479,20 +463,19 @@ def bptt_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo_code
             for r0 in range(P - P % 4, P):
                 _r0_0 += w_in[i0, 0, r0]*saved_z[t, r0]
             _r0 = (_r0_0 + _r0_1) + (_r0_2 + _r0_3)
-            saved_net_in[t, i0, 0] = _r0
-        for i0 in range(C):
             _r1_0 = 0.0
             _r1_1 = 0.0
             _r1_2 = 0.0
             _r1_3 = 0.0
-            for r0 in range(0, P - 3, 4):
-                _r1_0 += saved_z[t, r0]*w_out[i0, 0, r0]
-                _r1_1 += saved_z[t, (r0 + 1)]*w_out[i0, 0, (r0 + 1)]
-                _r1_2 += saved_z[t, (r0 + 2)]*w_out[i0, 0, (r0 + 2)]
-                _r1_3 += saved_z[t, (r0 + 3)]*w_out[i0, 0, (r0 + 3)]
-            for r0 in range(P - P % 4, P):
-                _r1_0 += saved_z[t, r0]*w_out[i0, 0, r0]
+            for r1 in range(0, P - 3, 4):
+                _r1_0 += w_out[i0, 0, r1]*saved_z[t, r1]
+                _r1_1 += w_out[i0, 0, (r1 + 1)]*saved_z[t, (r1 + 1)]
+                _r1_2 += w_out[i0, 0, (r1 + 2)]*saved_z[t, (r1 + 2)]
+                _r1_3 += w_out[i0, 0, (r1 + 3)]*saved_z[t, (r1 + 3)]
+            for r1 in range(P - P % 4, P):
+                _r1_0 += w_out[i0, 0, r1]*saved_z[t, r1]
             _r1 = (_r1_0 + _r1_1) + (_r1_2 + _r1_3)
+            saved_net_in[t, i0, 0] = _r0
             saved_net_out[t, i0, 0] = _r1
         for i0 in range(C):
             for i1 in range(S):
@@ -515,29 +498,22 @@ def bptt_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo_code
             _r3_2 = 0.0
             _r3_3 = 0.0
             for r0 in range(0, P - 3, 4):
-                _r3_0 += saved_z[t, r0]*w_h[i0, r0]
-                _r3_1 += saved_z[t, (r0 + 1)]*w_h[i0, (r0 + 1)]
-                _r3_2 += saved_z[t, (r0 + 2)]*w_h[i0, (r0 + 2)]
-                _r3_3 += saved_z[t, (r0 + 3)]*w_h[i0, (r0 + 3)]
+                _r3_0 += w_h[i0, r0]*saved_z[t, r0]
+                _r3_1 += w_h[i0, (r0 + 1)]*saved_z[t, (r0 + 1)]
+                _r3_2 += w_h[i0, (r0 + 2)]*saved_z[t, (r0 + 2)]
+                _r3_3 += w_h[i0, (r0 + 3)]*saved_z[t, (r0 + 3)]
             for r0 in range(P - P % 4, P):
-                _r3_0 += saved_z[t, r0]*w_h[i0, r0]
+                _r3_0 += w_h[i0, r0]*saved_z[t, r0]
             _r3 = (_r3_0 + _r3_1) + (_r3_2 + _r3_3)
             saved_net_h[t, i0] = _r3
         for i0 in range(C):
             y_in[i0, 0] = activate(f_code, saved_net_in[t, i0, 0])
-        for i0 in range(C):
             y_out[i0, 0] = activate(fo_code, saved_net_out[t, i0, 0])
         for i0 in range(C):
             for i1 in range(S):
                 saved_g_c[t, i0, i1] = activate(g_code, saved_net_c[t, i0, i1])
-        for i0 in range(C):
-            for i1 in range(S):
                 s[i0, i1] = s[i0, i1] + saved_g_c[t, i0, i1]*y_in[i0, 0]
-        for i0 in range(C):
-            for i1 in range(S):
                 saved_h_s[t, i0, i1] = activate(h_code, s[i0, i1])
-        for i0 in range(C):
-            for i1 in range(S):
                 y_c[i0, i1] = saved_h_s[t, i0, i1]*y_out[i0, 0]
         for i0 in range(H):
             y_h[i0] = activate(f_code, saved_net_h[t, i0])
@@ -563,7 +539,6 @@ def bptt_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo_code
                 _r4_0 += w_k[i0, r0]*saved_o[t, r0]
             _r4 = (_r4_0 + _r4_1) + (_r4_2 + _r4_3)
             saved_net_k[t, i0] = _r4
-        for i0 in range(K):
             saved_y_k[t, i0] = activate(f_code, saved_net_k[t, i0])
         saved_y_in[t] = y_in
         saved_y_out[t] = y_out
@@ -585,7 +560,6 @@ def bptt_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo_code
                 th_yc[i0, i1] = back[S*i0 + i1] + th_z[-2*C - H - N + P + S*i0 + i1 - 1]
         for i0 in range(H):
             th_yh[i0] = back[N + i0] + th_z[-H + P + i0 - 1]
-        for i0 in range(H):
             e_h[i0] = th_yh[i0]*slope(f_code, saved_net_h[t, i0])
         for i0 in range(C):
             _r5_0 = 0.0
@@ -604,8 +578,6 @@ def bptt_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo_code
         for i0 in range(C):
             for i1 in range(S):
                 th_s[i0, i1] = th_s[i0, i1] + th_yc[i0, i1]*saved_y_out[t, i0, 0]*slope(h_code, saved_s[t, i0, i1])
-        for i0 in range(C):
-            for i1 in range(S):
                 e_c[i0, i1] = th_s[i0, i1]*saved_y_in[t, i0, 0]*slope(g_code, saved_net_c[t, i0, i1])
         for i0 in range(C):
             _r6_0 = 0.0
@@ -630,8 +602,6 @@ def bptt_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo_code
         for i0 in range(C):
             for i2 in range(P):
                 gw_out[i0, 0, i2] += -e_out[i0, 0]*saved_z[t, i2]
-        for i0 in range(C):
-            for i2 in range(P):
                 gw_in[i0, 0, i2] += -saved_z[t, i2]*e_in[i0, 0]
         for i0 in range(C):
             for i1 in range(S):
