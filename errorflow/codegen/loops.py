@@ -284,16 +284,13 @@ class _Statement:
         body = self.w.printer.doprint(item.body)
         word = re.compile(rf"\b{var}\b")
         lanes = [f"{item.temp}_{k}" for k in range(LANES)]
-        out = [f"{pad}{lane} = 0.0" for lane in lanes]
-        out.append(f"{pad}for {var} in range(0, {size} - {LANES - 1}, {LANES}):")
+        end = f"{item.temp}_n"
+        out = [f"{pad}{end} = {size}", *(f"{pad}{lane} = 0.0" for lane in lanes)]
+        out.append(f"{pad}for {var} in range(0, {end} - {LANES - 1}, {LANES}):")
         for k, lane in enumerate(lanes):
             term = body if k == 0 else word.sub(f"({var} + {k})", body)
             out.append(f"{pad}    {lane} += {term}")
-        out.append(
-            f"{pad}for {var} in range({size} - {size} % {LANES}, {size}):"
-            if "+" not in size and "-" not in size
-            else f"{pad}for {var} in range(({size}) - ({size}) % {LANES}, {size}):"
-        )
+        out.append(f"{pad}for {var} in range({end} - {end} % {LANES}, {end}):")
         out.append(f"{pad}    {lanes[0]} += {body}")
         pairs = " + ".join(f"({lanes[k]} + {lanes[k + 1]})" for k in range(0, LANES, 2))
         out.append(f"{pad}{item.temp} = {pairs}")

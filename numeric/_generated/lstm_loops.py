@@ -213,58 +213,62 @@ def truncated_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo
             z[C*S + 2*C + i0 + n_in] = y_h[i0]
         z[C*S + 2*C + H + n_in] = 1.0
         for i0 in range(C):
+            _r0_n = P
             _r0_0 = 0.0
             _r0_1 = 0.0
             _r0_2 = 0.0
             _r0_3 = 0.0
-            for r0 in range(0, P - 3, 4):
+            for r0 in range(0, _r0_n - 3, 4):
                 _r0_0 += w_in[i0, 0, r0]*z[r0]
                 _r0_1 += w_in[i0, 0, (r0 + 1)]*z[(r0 + 1)]
                 _r0_2 += w_in[i0, 0, (r0 + 2)]*z[(r0 + 2)]
                 _r0_3 += w_in[i0, 0, (r0 + 3)]*z[(r0 + 3)]
-            for r0 in range(P - P % 4, P):
+            for r0 in range(_r0_n - _r0_n % 4, _r0_n):
                 _r0_0 += w_in[i0, 0, r0]*z[r0]
             _r0 = (_r0_0 + _r0_1) + (_r0_2 + _r0_3)
+            _r1_n = P
             _r1_0 = 0.0
             _r1_1 = 0.0
             _r1_2 = 0.0
             _r1_3 = 0.0
-            for r1 in range(0, P - 3, 4):
+            for r1 in range(0, _r1_n - 3, 4):
                 _r1_0 += w_out[i0, 0, r1]*z[r1]
                 _r1_1 += w_out[i0, 0, (r1 + 1)]*z[(r1 + 1)]
                 _r1_2 += w_out[i0, 0, (r1 + 2)]*z[(r1 + 2)]
                 _r1_3 += w_out[i0, 0, (r1 + 3)]*z[(r1 + 3)]
-            for r1 in range(P - P % 4, P):
+            for r1 in range(_r1_n - _r1_n % 4, _r1_n):
                 _r1_0 += w_out[i0, 0, r1]*z[r1]
             _r1 = (_r1_0 + _r1_1) + (_r1_2 + _r1_3)
             net_in[i0, 0] = _r0
             net_out[i0, 0] = _r1
         for i0 in range(C):
             for i1 in range(S):
+                _r2_n = P
                 _r2_0 = 0.0
                 _r2_1 = 0.0
                 _r2_2 = 0.0
                 _r2_3 = 0.0
-                for r0 in range(0, P - 3, 4):
+                for r0 in range(0, _r2_n - 3, 4):
                     _r2_0 += z[r0]*w_c[i0, i1, r0]
                     _r2_1 += z[(r0 + 1)]*w_c[i0, i1, (r0 + 1)]
                     _r2_2 += z[(r0 + 2)]*w_c[i0, i1, (r0 + 2)]
                     _r2_3 += z[(r0 + 3)]*w_c[i0, i1, (r0 + 3)]
-                for r0 in range(P - P % 4, P):
+                for r0 in range(_r2_n - _r2_n % 4, _r2_n):
                     _r2_0 += z[r0]*w_c[i0, i1, r0]
                 _r2 = (_r2_0 + _r2_1) + (_r2_2 + _r2_3)
                 net_c[i0, i1] = _r2
         for i0 in range(H):
+            _r3_n = P
             _r3_0 = 0.0
             _r3_1 = 0.0
             _r3_2 = 0.0
             _r3_3 = 0.0
-            for r0 in range(0, P - 3, 4):
+            for r0 in range(0, _r3_n - 3, 4):
                 _r3_0 += w_h[i0, r0]*z[r0]
                 _r3_1 += w_h[i0, (r0 + 1)]*z[(r0 + 1)]
                 _r3_2 += w_h[i0, (r0 + 2)]*z[(r0 + 2)]
                 _r3_3 += w_h[i0, (r0 + 3)]*z[(r0 + 3)]
-            for r0 in range(P - P % 4, P):
+            for r0 in range(_r3_n - _r3_n % 4, _r3_n):
                 _r3_0 += w_h[i0, r0]*z[r0]
             _r3 = (_r3_0 + _r3_1) + (_r3_2 + _r3_3)
             net_h[i0] = _r3
@@ -288,16 +292,17 @@ def truncated_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo
             o[C*S + H + i0] = xs[t, i0]
         o[C*S + H + n_in] = 1.0
         for i0 in range(K):
+            _r4_n = Q
             _r4_0 = 0.0
             _r4_1 = 0.0
             _r4_2 = 0.0
             _r4_3 = 0.0
-            for r0 in range(0, Q - 3, 4):
+            for r0 in range(0, _r4_n - 3, 4):
                 _r4_0 += w_k[i0, r0]*o[r0]
                 _r4_1 += w_k[i0, (r0 + 1)]*o[(r0 + 1)]
                 _r4_2 += w_k[i0, (r0 + 2)]*o[(r0 + 2)]
                 _r4_3 += w_k[i0, (r0 + 3)]*o[(r0 + 3)]
-            for r0 in range(Q - Q % 4, Q):
+            for r0 in range(_r4_n - _r4_n % 4, _r4_n):
                 _r4_0 += w_k[i0, r0]*o[r0]
             _r4 = (_r4_0 + _r4_1) + (_r4_2 + _r4_3)
             net_k[i0] = _r4
@@ -315,16 +320,17 @@ def truncated_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo
             back_h[i0] = back[N + i0]
             e_h[i0] = back_h[i0]*slope_net_h[i0]
         for i0 in range(C):
+            _r5_n = S
             _r5_0 = 0.0
             _r5_1 = 0.0
             _r5_2 = 0.0
             _r5_3 = 0.0
-            for r0 in range(0, S - 3, 4):
+            for r0 in range(0, _r5_n - 3, 4):
                 _r5_0 += back_c[i0, r0]*h_s[i0, r0]
                 _r5_1 += back_c[i0, (r0 + 1)]*h_s[i0, (r0 + 1)]
                 _r5_2 += back_c[i0, (r0 + 2)]*h_s[i0, (r0 + 2)]
                 _r5_3 += back_c[i0, (r0 + 3)]*h_s[i0, (r0 + 3)]
-            for r0 in range(S - S % 4, S):
+            for r0 in range(_r5_n - _r5_n % 4, _r5_n):
                 _r5_0 += back_c[i0, r0]*h_s[i0, r0]
             _r5 = (_r5_0 + _r5_1) + (_r5_2 + _r5_3)
             e_out[i0, 0] = slope_net_out[i0, 0]*_r5
@@ -346,16 +352,17 @@ def truncated_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo
                 gw_h[i0, i1] += -e_h[i0]*z[i1]
         for i0 in range(C):
             for i2 in range(P):
+                _r8_n = S
                 _r8_0 = 0.0
                 _r8_1 = 0.0
                 _r8_2 = 0.0
                 _r8_3 = 0.0
-                for r0 in range(0, S - 3, 4):
+                for r0 in range(0, _r8_n - 3, 4):
                     _r8_0 += e_s[i0, r0]*ds_in[i0, r0, i2]
                     _r8_1 += e_s[i0, (r0 + 1)]*ds_in[i0, (r0 + 1), i2]
                     _r8_2 += e_s[i0, (r0 + 2)]*ds_in[i0, (r0 + 2), i2]
                     _r8_3 += e_s[i0, (r0 + 3)]*ds_in[i0, (r0 + 3), i2]
-                for r0 in range(S - S % 4, S):
+                for r0 in range(_r8_n - _r8_n % 4, _r8_n):
                     _r8_0 += e_s[i0, r0]*ds_in[i0, r0, i2]
                 _r8 = (_r8_0 + _r8_1) + (_r8_2 + _r8_3)
                 gw_out[i0, 0, i2] += -z[i2]*e_out[i0, 0]
@@ -451,58 +458,62 @@ def bptt_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo_code
             saved_z[t, C*S + 2*C + i0 + n_in] = y_h[i0]
         saved_z[t, C*S + 2*C + H + n_in] = 1.0
         for i0 in range(C):
+            _r0_n = P
             _r0_0 = 0.0
             _r0_1 = 0.0
             _r0_2 = 0.0
             _r0_3 = 0.0
-            for r0 in range(0, P - 3, 4):
+            for r0 in range(0, _r0_n - 3, 4):
                 _r0_0 += w_in[i0, 0, r0]*saved_z[t, r0]
                 _r0_1 += w_in[i0, 0, (r0 + 1)]*saved_z[t, (r0 + 1)]
                 _r0_2 += w_in[i0, 0, (r0 + 2)]*saved_z[t, (r0 + 2)]
                 _r0_3 += w_in[i0, 0, (r0 + 3)]*saved_z[t, (r0 + 3)]
-            for r0 in range(P - P % 4, P):
+            for r0 in range(_r0_n - _r0_n % 4, _r0_n):
                 _r0_0 += w_in[i0, 0, r0]*saved_z[t, r0]
             _r0 = (_r0_0 + _r0_1) + (_r0_2 + _r0_3)
+            _r1_n = P
             _r1_0 = 0.0
             _r1_1 = 0.0
             _r1_2 = 0.0
             _r1_3 = 0.0
-            for r1 in range(0, P - 3, 4):
+            for r1 in range(0, _r1_n - 3, 4):
                 _r1_0 += w_out[i0, 0, r1]*saved_z[t, r1]
                 _r1_1 += w_out[i0, 0, (r1 + 1)]*saved_z[t, (r1 + 1)]
                 _r1_2 += w_out[i0, 0, (r1 + 2)]*saved_z[t, (r1 + 2)]
                 _r1_3 += w_out[i0, 0, (r1 + 3)]*saved_z[t, (r1 + 3)]
-            for r1 in range(P - P % 4, P):
+            for r1 in range(_r1_n - _r1_n % 4, _r1_n):
                 _r1_0 += w_out[i0, 0, r1]*saved_z[t, r1]
             _r1 = (_r1_0 + _r1_1) + (_r1_2 + _r1_3)
             saved_net_in[t, i0, 0] = _r0
             saved_net_out[t, i0, 0] = _r1
         for i0 in range(C):
             for i1 in range(S):
+                _r2_n = P
                 _r2_0 = 0.0
                 _r2_1 = 0.0
                 _r2_2 = 0.0
                 _r2_3 = 0.0
-                for r0 in range(0, P - 3, 4):
+                for r0 in range(0, _r2_n - 3, 4):
                     _r2_0 += saved_z[t, r0]*w_c[i0, i1, r0]
                     _r2_1 += saved_z[t, (r0 + 1)]*w_c[i0, i1, (r0 + 1)]
                     _r2_2 += saved_z[t, (r0 + 2)]*w_c[i0, i1, (r0 + 2)]
                     _r2_3 += saved_z[t, (r0 + 3)]*w_c[i0, i1, (r0 + 3)]
-                for r0 in range(P - P % 4, P):
+                for r0 in range(_r2_n - _r2_n % 4, _r2_n):
                     _r2_0 += saved_z[t, r0]*w_c[i0, i1, r0]
                 _r2 = (_r2_0 + _r2_1) + (_r2_2 + _r2_3)
                 saved_net_c[t, i0, i1] = _r2
         for i0 in range(H):
+            _r3_n = P
             _r3_0 = 0.0
             _r3_1 = 0.0
             _r3_2 = 0.0
             _r3_3 = 0.0
-            for r0 in range(0, P - 3, 4):
+            for r0 in range(0, _r3_n - 3, 4):
                 _r3_0 += w_h[i0, r0]*saved_z[t, r0]
                 _r3_1 += w_h[i0, (r0 + 1)]*saved_z[t, (r0 + 1)]
                 _r3_2 += w_h[i0, (r0 + 2)]*saved_z[t, (r0 + 2)]
                 _r3_3 += w_h[i0, (r0 + 3)]*saved_z[t, (r0 + 3)]
-            for r0 in range(P - P % 4, P):
+            for r0 in range(_r3_n - _r3_n % 4, _r3_n):
                 _r3_0 += w_h[i0, r0]*saved_z[t, r0]
             _r3 = (_r3_0 + _r3_1) + (_r3_2 + _r3_3)
             saved_net_h[t, i0] = _r3
@@ -526,16 +537,17 @@ def bptt_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo_code
             saved_o[t, C*S + H + i0] = xs[t, i0]
         saved_o[t, C*S + H + n_in] = 1.0
         for i0 in range(K):
+            _r4_n = Q
             _r4_0 = 0.0
             _r4_1 = 0.0
             _r4_2 = 0.0
             _r4_3 = 0.0
-            for r0 in range(0, Q - 3, 4):
+            for r0 in range(0, _r4_n - 3, 4):
                 _r4_0 += w_k[i0, r0]*saved_o[t, r0]
                 _r4_1 += w_k[i0, (r0 + 1)]*saved_o[t, (r0 + 1)]
                 _r4_2 += w_k[i0, (r0 + 2)]*saved_o[t, (r0 + 2)]
                 _r4_3 += w_k[i0, (r0 + 3)]*saved_o[t, (r0 + 3)]
-            for r0 in range(Q - Q % 4, Q):
+            for r0 in range(_r4_n - _r4_n % 4, _r4_n):
                 _r4_0 += w_k[i0, r0]*saved_o[t, r0]
             _r4 = (_r4_0 + _r4_1) + (_r4_2 + _r4_3)
             saved_net_k[t, i0] = _r4
@@ -562,16 +574,17 @@ def bptt_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo_code
             th_yh[i0] = back[N + i0] + th_z[-H + P + i0 - 1]
             e_h[i0] = th_yh[i0]*slope(f_code, saved_net_h[t, i0])
         for i0 in range(C):
+            _r5_n = S
             _r5_0 = 0.0
             _r5_1 = 0.0
             _r5_2 = 0.0
             _r5_3 = 0.0
-            for r0 in range(0, S - 3, 4):
+            for r0 in range(0, _r5_n - 3, 4):
                 _r5_0 += saved_h_s[t, i0, r0]*th_yc[i0, r0]
                 _r5_1 += saved_h_s[t, i0, (r0 + 1)]*th_yc[i0, (r0 + 1)]
                 _r5_2 += saved_h_s[t, i0, (r0 + 2)]*th_yc[i0, (r0 + 2)]
                 _r5_3 += saved_h_s[t, i0, (r0 + 3)]*th_yc[i0, (r0 + 3)]
-            for r0 in range(S - S % 4, S):
+            for r0 in range(_r5_n - _r5_n % 4, _r5_n):
                 _r5_0 += saved_h_s[t, i0, r0]*th_yc[i0, r0]
             _r5 = (_r5_0 + _r5_1) + (_r5_2 + _r5_3)
             e_out[i0, 0] = (th_z[-C - H + P + i0 - 1] + _r5)*slope(fo_code, saved_net_out[t, i0, 0])
@@ -580,16 +593,17 @@ def bptt_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo_code
                 th_s[i0, i1] = th_s[i0, i1] + th_yc[i0, i1]*saved_y_out[t, i0, 0]*slope(h_code, saved_s[t, i0, i1])
                 e_c[i0, i1] = th_s[i0, i1]*saved_y_in[t, i0, 0]*slope(g_code, saved_net_c[t, i0, i1])
         for i0 in range(C):
+            _r6_n = S
             _r6_0 = 0.0
             _r6_1 = 0.0
             _r6_2 = 0.0
             _r6_3 = 0.0
-            for r0 in range(0, S - 3, 4):
+            for r0 in range(0, _r6_n - 3, 4):
                 _r6_0 += saved_g_c[t, i0, r0]*th_s[i0, r0]
                 _r6_1 += saved_g_c[t, i0, (r0 + 1)]*th_s[i0, (r0 + 1)]
                 _r6_2 += saved_g_c[t, i0, (r0 + 2)]*th_s[i0, (r0 + 2)]
                 _r6_3 += saved_g_c[t, i0, (r0 + 3)]*th_s[i0, (r0 + 3)]
-            for r0 in range(S - S % 4, S):
+            for r0 in range(_r6_n - _r6_n % 4, _r6_n):
                 _r6_0 += saved_g_c[t, i0, r0]*th_s[i0, r0]
             _r6 = (_r6_0 + _r6_1) + (_r6_2 + _r6_3)
             e_in[i0, 0] = (th_z[-2*C - H + P + i0 - 1] + _r6)*slope(f_code, saved_net_in[t, i0, 0])
