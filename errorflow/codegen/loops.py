@@ -648,59 +648,54 @@ class _KernelRenderer:
         return out
 
 
-def render_squashing_helpers(functions: dict[str, tuple[sp.Expr, sp.Expr]], x: sp.Symbol) -> str:
-    """``ACTIVATION_CODES``, ``activate(code, x)`` and ``slope(code, x)`` for scalars: each
-    squashing function's overflow-free form (SPEC A3), plus ``"one"`` (the constant 1, slope 0:
-    the output gate of a layout without output gates)."""
+def render_squashing_helpers(functions: dict[str, tuple[sp.Expr, sp.Expr]]) -> str:
+    """``ACTIVATION_CODES``, ``activate(code, x)``, ``slope(code, x)`` and
+    ``activate_and_slope(code, x)`` for scalars: each squashing function's overflow-free form
+    (SPEC A3), plus ``"one"`` (the constant 1, slope 0: the output gate of a layout without
+    output gates). ``functions`` maps a name to its ``(value, slope)`` expressions in ``x``."""
     names = [*functions, "one"]
     codes = "\n".join(f'    "{n}": {k},' for k, n in enumerate(names))
     printer = _ScalarPrinter({}, {})
 
-    def body(which: int) -> str:
+    def dispatch(branch: Callable[[str], tuple[list[str], list[sp.Expr]]], one: str) -> str:
+        """One ``if code == k`` branch per function: ``branch(name)`` gives the lines that
+        come first and the expressions returned (common subexpressions named once)."""
         lines = []
         for k, name in enumerate(functions):
             lines.append(f"    {'if' if k == 0 else 'elif'} code == {k}:  # {name}")
-            expr = sp.sympify(functions[name][which])
-            replacements, (reduced,) = sp.cse(
-                [expr], symbols=sp.numbered_symbols("_x"), order="canonical"
+            preamble, exprs = branch(name)
+            lines += preamble
+            replacements, reduced = sp.cse(
+                exprs, symbols=sp.numbered_symbols("_x"), order="canonical"
             )
-            for sym, sub in replacements:
-                lines.append(f"        {sym} = {printer.doprint(sub.subs(x, _X))}")
-            lines.append(f"        return {printer.doprint(reduced.subs(x, _X))}")
-        lines.append(f"    return {'1.0' if which == 0 else '0.0'}  # one")
+            lines += [f"        {sym} = {printer.doprint(sub)}" for sym, sub in replacements]
+            lines.append(f"        return {', '.join(printer.doprint(r) for r in reduced)}")
+        lines.append(f"    return {one}  # one")
         return "\n".join(lines)
 
-    def pair_body() -> str:
-        lines = []
-        for k, name in enumerate(functions):
-            lines.append(f"    {'if' if k == 0 else 'elif'} code == {k}:  # {name}")
-            f, df = (sp.sympify(e) for e in functions[name])
-            atoms = sorted(f.atoms(expm1), key=sp.default_sort_key)
-            if len(atoms) == 1:
-                # value from expm1(u), slope from e^u: one transcendental gives both, each
-                # to full relative precision: expm1 where e^u > 1/2 (then e^u = 1 + expm1(u)
-                # rounds once), exp where e^u <= 1/2 (then expm1(u) = e^u - 1 rounds once,
-                # and e^u keeps its tiny values instead of 1 + expm1(u) = 0)
-                u = atoms[0].args[0]
-                em, ex = sp.Symbol("_em"), sp.Symbol("_e")
-                lines += [
-                    f"        _u = {printer.doprint(u)}",
-                    "        if _u > -0.6931471805599453:",
-                    "            _em = math.expm1(_u)",
-                    "            _e = _em + 1.0",
-                    "        else:",
-                    "            _e = math.exp(_u)",
-                    "            _em = _e - 1.0",
-                ]
-                f, df = f.subs(atoms[0], em), df.subs(sp.exp(u), ex)
-            replacements, reduced = sp.cse(
-                [f, df], symbols=sp.numbered_symbols("_x"), order="canonical"
-            )
-            for sym, sub in replacements:
-                lines.append(f"        {sym} = {printer.doprint(sub)}")
-            lines.append(f"        return {', '.join(printer.doprint(r) for r in reduced)}")
-        lines.append("    return 1.0, 0.0  # one")
-        return "\n".join(lines)
+    def pair(name: str) -> tuple[list[str], list[sp.Expr]]:
+        f, df = (sp.sympify(e) for e in functions[name])
+        atoms = sorted(f.atoms(expm1), key=sp.default_sort_key)
+        if len(atoms) != 1:
+            return [], [f, df]
+        # value from expm1(u), slope from e^u: one transcendental gives both, each to full
+        # relative precision: expm1 where e^u > 1/2 (then e^u = 1 + expm1(u) rounds once), exp
+        # where e^u <= 1/2 (then expm1(u) = e^u - 1 rounds once, and e^u keeps its tiny values
+        # instead of 1 + expm1(u) = 0)
+        u = atoms[0].args[0]
+        preamble = [
+            f"        _u = {printer.doprint(u)}",
+            "        if _u > -0.6931471805599453:",
+            "            _em = math.expm1(_u)",
+            "            _e = _em + 1.0",
+            "        else:",
+            "            _e = math.exp(_u)",
+            "            _em = _e - 1.0",
+        ]
+        return preamble, [f.subs(atoms[0], sp.Symbol("_em")), df.subs(sp.exp(u), sp.Symbol("_e"))]
+
+    def single(which: int) -> Callable[[str], tuple[list[str], list[sp.Expr]]]:
+        return lambda name: ([], [sp.sympify(functions[name][which])])
 
     return (
         "#: Integer code of each squashing function, as the loop kernels take them.\n"
@@ -708,20 +703,17 @@ def render_squashing_helpers(functions: dict[str, tuple[sp.Expr, sp.Expr]], x: s
         "@_jitable\n"
         "def activate(code, x):\n"
         '    """The squashing function with this code at the scalar x (SPEC A1-A3)."""\n'
-        f"{body(0)}\n\n\n"
+        f"{dispatch(single(0), '1.0')}\n\n\n"
         "@_jitable\n"
         "def slope(code, x):\n"
         '    """Its slope at the scalar x, from x itself (never from the activation; L11)."""\n'
-        f"{body(1)}\n\n\n"
+        f"{dispatch(single(1), '0.0')}\n\n\n"
         "@_jitable\n"
         "def activate_and_slope(code, x):\n"
         '    """Both at once, from one exponential or expm1 (each within a few units in the\n'
         '    last place of activate() and slope(), tiny slopes included: SPEC L11)."""\n'
-        f"{pair_body()}\n"
+        f"{dispatch(pair, '1.0, 0.0')}\n"
     )
-
-
-_X = sp.Symbol("x", real=True)
 
 
 def render_matrix_loop(spec) -> str:

@@ -55,7 +55,7 @@ def _squashing_helpers() -> str:
         n: (s.stable_f if s.scalar_f is None else s.scalar_f, s.stable_df)
         for n, s in squashing.SQUASHING.items()
     }
-    return render_squashing_helpers(functions, squashing.x)
+    return render_squashing_helpers(functions)
 
 
 def generate() -> dict[str, str]:
