@@ -29,6 +29,7 @@ __all__ = [
     "Outer",
     "Part",
     "Shape",
+    "broadcast_index",
     "cost",
     "evaluate",
     "shape",
@@ -274,13 +275,17 @@ def _shape_of(value: sp.Basic) -> tuple[int, ...]:
     return tuple(value.shape) if isinstance(value, sp.NDimArray) else ()
 
 
+def broadcast_index(shp: tuple, index: tuple) -> tuple:
+    """The entry of an operand of shape ``shp`` that NumPy broadcasting reads for entry
+    ``index`` of the result: missing leading axes dropped, unit axes at 0."""
+    tail = index[len(index) - len(shp) :] if shp else ()
+    return tuple(0 if d == 1 else i for i, d in zip(tail, shp, strict=True))
+
+
 def _entry(value: sp.Basic, index: tuple[int, ...]) -> sp.Basic:
     """``value[index]`` with broadcasting (unit or missing leading axes)."""
     shp = _shape_of(value)
-    if not shp:
-        return value
-    idx = index[len(index) - len(shp) :]
-    return value[tuple(0 if d == 1 else i for i, d in zip(idx, shp, strict=True))]
+    return value[broadcast_index(shp, index)] if shp else value
 
 
 def _ints(shp: tuple[int, ...]) -> list[tuple[int, ...]]:

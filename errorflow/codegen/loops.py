@@ -197,10 +197,7 @@ class _Statement:
         paired = self.w.slopes.get((expr.func, expr.args[0]))
         if paired is not None:
             return self.read(paired, index)
-        sh = ar.shape(expr, shapes)
-        args = [
-            self.element(a, _broadcast_index(ar.shape(a, shapes), sh, index)) for a in expr.args
-        ]
+        args = [self.element(a, ar.broadcast_index(ar.shape(a, shapes), index)) for a in expr.args]
         return expr.func(*args)
 
     # -- hoisting --
@@ -363,14 +360,6 @@ def _joins(group, target, expr, shapes, shared) -> bool:
         return False
     mine = {target} | {prev for prev, new in shared.items() if new == target}
     return not any(inside for _, e in group for sym, inside in _reads(e) if sym in mine)
-
-
-def _broadcast_index(arg_shape: tuple, out_shape: tuple, index: Index) -> Index:
-    """``index`` (for ``out_shape``) as an index of an operand of shape ``arg_shape``."""
-    if not arg_shape:
-        return ()
-    tail = index[len(out_shape) - len(arg_shape) :]
-    return tuple(_ZERO if dim == 1 else i for i, dim in zip(tail, arg_shape, strict=True))
 
 
 class _Writer:
