@@ -597,16 +597,20 @@ def _codes(layout: Layout) -> tuple[int, int, int, int]:
     return codes["logistic"], codes[fo], codes[layout.g], codes[layout.h]
 
 
-def _run_sequence(pb: _Problem, kernel: str, **flags: bool) -> tuple[float, dict[str, np.ndarray]]:
-    """Run a generated whole-sequence loop kernel (numba backend) on a checked problem."""
+def _sequence_args(pb: _Problem) -> tuple:
+    """The loop kernels' arguments for a checked problem: contiguous ``xs``, ``targets``, a
+    ``(T, K)`` or ``(1, K)`` bool mask, the weights, the squashing codes (flags go after)."""
     K = pb.layout.n_out
     mask = np.ones((1, K), dtype=bool) if pb.m is None else np.ascontiguousarray(pb.m)
     weights = tuple(np.ascontiguousarray(a) for a in pb.weights)
+    x, d = np.ascontiguousarray(pb.x), np.ascontiguousarray(pb.d)
+    return (x, d, mask, *weights, *_codes(pb.layout))
+
+
+def _run_sequence(pb: _Problem, kernel: str, **flags: bool) -> tuple[float, dict[str, np.ndarray]]:
+    """Run a generated whole-sequence loop kernel (numba backend) on a checked problem."""
     fn = _backends.compiled("_generated.lstm_loops", kernel)
-    loss, *grads = fn(
-        np.ascontiguousarray(pb.x), np.ascontiguousarray(pb.d), mask, *weights,
-        *_codes(pb.layout), *flags.values(),
-    )  # fmt: skip
+    loss, *grads = fn(*_sequence_args(pb), *flags.values())
     return float(loss), _grads_dict(pb.layout, grads)
 
 

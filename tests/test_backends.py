@@ -134,9 +134,7 @@ def _sequence_args(layout, rng, T=5):
     xs = rng.uniform(-1, 1, (T, layout.n_in))
     d = rng.uniform(0, 1, (T, layout.n_out))
     mask = rng.random((T, layout.n_out)) < 0.7
-    pb = lstm._problem(layout, params, xs, d, mask)
-    weights = [np.ascontiguousarray(a) for a in pb.weights]
-    return (pb.x, pb.d, np.ascontiguousarray(pb.m), *weights, *lstm._codes(layout))
+    return lstm._sequence_args(lstm._problem(layout, params, xs, d, mask))
 
 
 @pytest.mark.parametrize("key", ["4-1", "2a", "3a", "6a"])
