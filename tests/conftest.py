@@ -39,3 +39,9 @@ def pdflatex() -> str:
             pytest.fail("pdflatex is required here (ERRORFLOW_REQUIRE_PDFLATEX) but not on PATH")
         pytest.skip("pdflatex not installed")
     return exe
+
+
+@pytest.fixture
+def numpy_backend(monkeypatch) -> None:
+    """``backend="auto"`` resolves to the NumPy step kernels for this test."""
+    monkeypatch.setenv("ERRORFLOW_BACKEND", "numpy")

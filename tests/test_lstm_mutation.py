@@ -24,11 +24,9 @@ TR_MASK, TR_DS_IN, TR_DS_C, TR_DFO, TR_DG = 7, 8, 9, 18, 20
 REV_TH_S = 16
 
 
-@pytest.fixture(autouse=True)
-def _numpy_kernels(monkeypatch):
-    """The breaks below patch the NumPy step kernels, so the checks must run on them (the
-    compiled loop kernels have their own breaks in test_backends.py)."""
-    monkeypatch.setenv("ERRORFLOW_BACKEND", "numpy")
+# The breaks below patch the NumPy step kernels, so the checks must run on them (the compiled
+# loop kernels have their own breaks in test_backends.py).
+pytestmark = pytest.mark.usefixtures("numpy_backend")
 
 
 def _status(claim_id):

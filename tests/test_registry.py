@@ -10,12 +10,9 @@ from _spec import SPEC_IDS
 from errorflow.numeric import activations, logspace, rnn
 from errorflow.verify import PROFILES, REGISTRY, registry, select
 
-
-@pytest.fixture(autouse=True)
-def _numpy_kernels(monkeypatch):
-    """The breaks below patch the NumPy step kernels, so the checks must run on them (the
-    compiled loop kernels have their own breaks in test_backends.py)."""
-    monkeypatch.setenv("ERRORFLOW_BACKEND", "numpy")
+# The breaks below patch the NumPy step kernels, so the checks must run on them (the compiled
+# loop kernels have their own breaks in test_backends.py).
+pytestmark = pytest.mark.usefixtures("numpy_backend")
 
 
 def test_every_spec_claim_is_registered_in_order():
