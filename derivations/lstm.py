@@ -416,12 +416,13 @@ _SEQUENCE_OUT = ("loss", *(gw.name for gw in _GRADS))
 
 
 def loop_specs() -> list[LoopKernelSpec]:
-    """The whole-sequence loop kernels: the online truncated gradient and BPTT (L6, L10)."""
+    """The whole-sequence loop kernels: the online truncated gradient, BPTT and the forward
+    pass (L1, L6, L10)."""
     truncated = LoopKernelSpec(
         name="truncated_sequence",
         summary=(
             "The truncated gradient of a whole sequence, online (eqs. 19-28; L2, L6, L8): "
-            "returns (E, dE/dw_in, dE/dw_out, dE/dw_c, dE/dw_h, dE/dw_k)."
+            "returns (E, y^k(T), dE/dw_in, dE/dw_out, dE/dw_c, dE/dw_h, dE/dw_k)."
         ),
         math=(
             "for t = 1..T: the forward step (eqs. 6-9), e_k, e_h, e_out, e_s (19-23), "
@@ -450,7 +451,8 @@ def loop_specs() -> list[LoopKernelSpec]:
         shapes=SHAPES,
         dims=_SEQUENCE_DIMS,
         functions=_LOOP_FUNCTIONS,
-        outputs=_SEQUENCE_OUT,
+        # y^k(T): the last step's outputs, which an online learner scores the sequence by
+        outputs=(_SEQUENCE_OUT[0], y_k.name, *_SEQUENCE_OUT[1:]),
         sizes=SIZES,
     )
     saved = (z, o, net_in, net_out, net_c, net_h, net_k, y_in, y_out, g_c, s, h_s, y_k)
@@ -500,7 +502,36 @@ def loop_specs() -> list[LoopKernelSpec]:
         outputs=_SEQUENCE_OUT,
         sizes=SIZES,
     )
-    return [truncated, bptt]
+    forward = LoopKernelSpec(
+        name="forward_sequence",
+        summary=(
+            "The forward pass of a whole sequence (eqs. 6-9; L1): returns the (T, K) output "
+            "activations y^k(t)."
+        ),
+        math="for t = 1..T: the forward step (eqs. 6-9), y^k(t) saved",
+        claims=("L1",),
+        args=(_SEQUENCE_ARGS[0], *_SEQUENCE_ARGS[3:]),
+        phases=(
+            LoopPhase(
+                statements=FORWARD_STEP,
+                inputs=_STEP_INPUTS[:1],
+                carry=(
+                    (s, s_prev),
+                    (y_c, yc_prev),
+                    (y_in, yin_prev),
+                    (y_out, yout_prev),
+                    (y_h, yh_prev),
+                ),
+                save=(y_k,),
+            ),
+        ),
+        shapes=SHAPES,
+        dims=_SEQUENCE_DIMS,
+        functions=_LOOP_FUNCTIONS,
+        outputs=("saved_y_k",),
+        sizes=SIZES,
+    )
+    return [truncated, bptt, forward]
 
 
 # -- weight counts (L12) --------------------------------------------------------------------

@@ -65,7 +65,9 @@ __all__ = [
     "forward",
     "full_gradient",
     "init_params",
+    "outputs",
     "truncated_gradient",
+    "truncated_gradient_and_outputs",
 ]
 
 PARAMETER_NAMES: tuple[str, ...] = ("w_in", "w_out", "w_c", "w_h", "w_k")
@@ -556,6 +558,26 @@ def forward(layout: Layout, params: Mapping[str, np.ndarray], xs: object) -> For
     )
 
 
+def outputs(
+    layout: Layout, params: Mapping[str, np.ndarray], xs: object, *, backend: str = "auto"
+) -> np.ndarray:
+    """The output activations ``y^k(t)``, a ``(T, K)`` array (eqs. 6-9, SPEC L1).
+
+    The same values as ``forward(layout, params, xs).y`` without storing the other
+    activations. ``backend``: ``"numba"`` runs the generated loop kernel ``forward_sequence``
+    (all T steps in one call), ``"numpy"`` the step kernel in a Python loop, ``"auto"`` the
+    first available (:mod:`errorflow.numeric.backends`).
+    """
+    layout = _layout(layout)
+    w = _params(layout, params)
+    x = _inputs(layout, xs)
+    if _backends.resolve(backend) == "numba":
+        fn = _backends.compiled("_generated.lstm_loops", "forward_sequence")
+        weights = tuple(np.ascontiguousarray(a) for a in _kernel_weights(w))
+        return fn(np.ascontiguousarray(x), *weights, *_codes(layout))
+    return _run_forward(layout, w, x, _functions(layout))["y_k"]
+
+
 def _grads_dict(layout: Layout, acc: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
     shapes, masks, dense = layout._shapes, layout._masks, layout._dense
     return {
@@ -608,10 +630,33 @@ def _sequence_args(pb: _Problem) -> tuple:
 
 
 def _run_sequence(pb: _Problem, kernel: str, **flags: bool) -> tuple[float, dict[str, np.ndarray]]:
-    """Run a generated whole-sequence loop kernel (numba backend) on a checked problem."""
+    """Run a generated whole-sequence gradient kernel (numba backend) on a checked problem."""
     fn = _backends.compiled("_generated.lstm_loops", kernel)
     loss, *grads = fn(*_sequence_args(pb), *flags.values())
     return float(loss), _grads_dict(pb.layout, grads)
+
+
+def truncated_gradient_and_outputs(
+    layout: Layout,
+    params: Mapping[str, np.ndarray],
+    xs: object,
+    targets: object,
+    mask: object = None,
+    *,
+    backend: str = "auto",
+) -> tuple[float, dict[str, np.ndarray], np.ndarray]:
+    """:func:`truncated_gradient` plus the last step's outputs: ``(E, grads, y^k(T))``.
+
+    ``y^k(T)`` (shape ``(K,)``) is what an online learner scores a sequence by (the paper's
+    success criteria look at the outputs at the sequence end, §5); the numba backend returns
+    it from the same run of ``truncated_sequence``, so it costs nothing extra.
+    """
+    pb = _problem(layout, params, xs, targets, mask)
+    if _backends.resolve(backend) == "numba":
+        fn = _backends.compiled("_generated.lstm_loops", "truncated_sequence")
+        loss, y_last, *grads = fn(*_sequence_args(pb))
+        return float(loss), _grads_dict(pb.layout, grads), y_last
+    return _truncated_numpy(pb)
 
 
 def truncated_gradient(
@@ -637,9 +682,14 @@ def truncated_gradient(
     statements, compiled; all T steps in one call), ``"numpy"`` the step kernel in a Python
     loop, ``"auto"`` the first available (:mod:`errorflow.numeric.backends`).
     """
-    pb = _problem(layout, params, xs, targets, mask)
-    if _backends.resolve(backend) == "numba":
-        return _run_sequence(pb, "truncated_sequence")
+    loss, grads, _ = truncated_gradient_and_outputs(
+        layout, params, xs, targets, mask, backend=backend
+    )
+    return loss, grads
+
+
+def _truncated_numpy(pb: _Problem) -> tuple[float, dict[str, np.ndarray], np.ndarray]:
+    """The online rule with the NumPy step kernel: ``(E, grads, y^k(T))``."""
     layout, x, d, m, fn, weights = pb.layout, pb.x, pb.d, pb.m, pb.fn, pb.weights
     C, S, P = layout.n_blocks, layout.block_size, layout.n_sources
     state = _initial_state(layout)
@@ -657,7 +707,7 @@ def truncated_gradient(
             a += gw
         loss += 0.5 * float(np.sum(m_t * (d_t - y_k) ** 2))
         state = (s, y_c, y_in, y_out, y_h)
-    return loss, _grads_dict(layout, acc)
+    return loss, _grads_dict(layout, acc), y_k
 
 
 def bptt_gradient(

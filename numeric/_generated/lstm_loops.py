@@ -31,6 +31,7 @@ __all__ = [
     "activate",
     "activate_and_slope",
     "bptt_sequence",
+    "forward_sequence",
     "slope",
     "truncated_sequence",
 ]
@@ -130,7 +131,7 @@ def activate_and_slope(code, x):
 
 
 def truncated_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo_code, g_code, h_code):
-    """The truncated gradient of a whole sequence, online (eqs. 19-28; L2, L6, L8): returns (E, dE/dw_in, dE/dw_out, dE/dw_c, dE/dw_h, dE/dw_k).
+    """The truncated gradient of a whole sequence, online (eqs. 19-28; L2, L6, L8): returns (E, y^k(T), dE/dw_in, dE/dw_out, dE/dw_c, dE/dw_h, dE/dw_k).
 
     Computes (SPEC L2, L6, L8):
         for t = 1..T: the forward step (eqs. 6-9), e_k, e_h, e_out, e_s (19-23), ds/dw_in
@@ -151,7 +152,7 @@ def truncated_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo
     g_code: code of the cell input squashing g
     h_code: code of the cell output squashing h
 
-    Returns: loss, gw_in, gw_out, gw_c, gw_h, gw_k.
+    Returns: loss, y_k, gw_in, gw_out, gw_c, gw_h, gw_k.
     """
     T = xs.shape[0]
     n_in = xs.shape[1]
@@ -373,7 +374,7 @@ def truncated_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo
                     gw_c[i0, i1, i2] += -ds_c[i0, i1, i2]*e_s[i0, i1]
         for i0 in range(K):
             loss += (0.5)*(1.0 if mask[tm, i0] else 0.0)*(((targets[t, i0] if mask[tm, i0] else 0.0) - y_k[i0])*((targets[t, i0] if mask[tm, i0] else 0.0) - y_k[i0]))
-    return loss, gw_in, gw_out, gw_c, gw_h, gw_k
+    return loss, y_k, gw_in, gw_out, gw_c, gw_h, gw_k
 
 
 def bptt_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo_code, g_code, h_code, detach):
@@ -639,3 +640,158 @@ def bptt_sequence(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, f_code, fo_code
         for i0 in range(K):
             loss += (0.5)*(1.0 if mask[tm, i0] else 0.0)*(((targets[t, i0] if mask[tm, i0] else 0.0) - saved_y_k[t, i0])*((targets[t, i0] if mask[tm, i0] else 0.0) - saved_y_k[t, i0]))
     return loss, gw_in, gw_out, gw_c, gw_h, gw_k
+
+
+def forward_sequence(xs, w_in, w_out, w_c, w_h, w_k, f_code, fo_code, g_code, h_code):
+    """The forward pass of a whole sequence (eqs. 6-9; L1): returns the (T, K) output activations y^k(t).
+
+    Computes (SPEC L1):
+        for t = 1..T: the forward step (eqs. 6-9), y^k(t) saved
+
+    Arguments:
+    xs: (T, n_in) inputs x(t), row t-1 for step t
+    w_in: (C, 1, P) input-gate weights
+    w_out: (C, 1, P) output-gate weights
+    w_c: (C, S, P) cell-input weights
+    w_h: (H, P) hidden-unit weights
+    w_k: (K, Q) output-unit weights
+    f_code: code of f (gates, hidden and output units)
+    fo_code: code of the output-gate function ("one" without output gates)
+    g_code: code of the cell input squashing g
+    h_code: code of the cell output squashing h
+
+    Returns: saved_y_k.
+    """
+    T = xs.shape[0]
+    n_in = xs.shape[1]
+    C = w_c.shape[0]
+    S = w_c.shape[1]
+    P = w_c.shape[2]
+    H = w_h.shape[0]
+    K = w_k.shape[0]
+    Q = w_k.shape[1]
+    N = C*S
+    saved_y_k = numpy.zeros((T, K))
+    s = numpy.zeros((C, S))
+    y_c = numpy.zeros((C, S))
+    y_in = numpy.zeros((C, 1))
+    y_out = numpy.zeros((C, 1))
+    y_h = numpy.zeros((H,))
+    z = numpy.zeros((P,))
+    net_in = numpy.zeros((C, 1))
+    net_out = numpy.zeros((C, 1))
+    net_c = numpy.zeros((C, S))
+    net_h = numpy.zeros((H,))
+    g_c = numpy.zeros((C, S))
+    h_s = numpy.zeros((C, S))
+    o = numpy.zeros((Q,))
+    net_k = numpy.zeros((K,))
+    for t in range(T):
+        for i0 in range(n_in):
+            z[i0] = xs[t, i0]
+        for i0 in range(C):
+            for i1 in range(S):
+                z[S*i0 + i1 + n_in] = y_c[i0, i1]
+        for i0 in range(C):
+            z[C*S + i0 + n_in] = y_in[i0, 0]
+        for i0 in range(C):
+            z[C*S + C + i0 + n_in] = y_out[i0, 0]
+        for i0 in range(H):
+            z[C*S + 2*C + i0 + n_in] = y_h[i0]
+        z[C*S + 2*C + H + n_in] = 1.0
+        for i0 in range(C):
+            _r0_n = P
+            _r0_0 = 0.0
+            _r0_1 = 0.0
+            _r0_2 = 0.0
+            _r0_3 = 0.0
+            for r0 in range(0, _r0_n - 3, 4):
+                _r0_0 += w_in[i0, 0, r0]*z[r0]
+                _r0_1 += w_in[i0, 0, (r0 + 1)]*z[(r0 + 1)]
+                _r0_2 += w_in[i0, 0, (r0 + 2)]*z[(r0 + 2)]
+                _r0_3 += w_in[i0, 0, (r0 + 3)]*z[(r0 + 3)]
+            for r0 in range(_r0_n - _r0_n % 4, _r0_n):
+                _r0_0 += w_in[i0, 0, r0]*z[r0]
+            _r0 = (_r0_0 + _r0_1) + (_r0_2 + _r0_3)
+            _r1_n = P
+            _r1_0 = 0.0
+            _r1_1 = 0.0
+            _r1_2 = 0.0
+            _r1_3 = 0.0
+            for r1 in range(0, _r1_n - 3, 4):
+                _r1_0 += w_out[i0, 0, r1]*z[r1]
+                _r1_1 += w_out[i0, 0, (r1 + 1)]*z[(r1 + 1)]
+                _r1_2 += w_out[i0, 0, (r1 + 2)]*z[(r1 + 2)]
+                _r1_3 += w_out[i0, 0, (r1 + 3)]*z[(r1 + 3)]
+            for r1 in range(_r1_n - _r1_n % 4, _r1_n):
+                _r1_0 += w_out[i0, 0, r1]*z[r1]
+            _r1 = (_r1_0 + _r1_1) + (_r1_2 + _r1_3)
+            net_in[i0, 0] = _r0
+            net_out[i0, 0] = _r1
+        for i0 in range(C):
+            for i1 in range(S):
+                _r2_n = P
+                _r2_0 = 0.0
+                _r2_1 = 0.0
+                _r2_2 = 0.0
+                _r2_3 = 0.0
+                for r0 in range(0, _r2_n - 3, 4):
+                    _r2_0 += z[r0]*w_c[i0, i1, r0]
+                    _r2_1 += z[(r0 + 1)]*w_c[i0, i1, (r0 + 1)]
+                    _r2_2 += z[(r0 + 2)]*w_c[i0, i1, (r0 + 2)]
+                    _r2_3 += z[(r0 + 3)]*w_c[i0, i1, (r0 + 3)]
+                for r0 in range(_r2_n - _r2_n % 4, _r2_n):
+                    _r2_0 += z[r0]*w_c[i0, i1, r0]
+                _r2 = (_r2_0 + _r2_1) + (_r2_2 + _r2_3)
+                net_c[i0, i1] = _r2
+        for i0 in range(H):
+            _r3_n = P
+            _r3_0 = 0.0
+            _r3_1 = 0.0
+            _r3_2 = 0.0
+            _r3_3 = 0.0
+            for r0 in range(0, _r3_n - 3, 4):
+                _r3_0 += w_h[i0, r0]*z[r0]
+                _r3_1 += w_h[i0, (r0 + 1)]*z[(r0 + 1)]
+                _r3_2 += w_h[i0, (r0 + 2)]*z[(r0 + 2)]
+                _r3_3 += w_h[i0, (r0 + 3)]*z[(r0 + 3)]
+            for r0 in range(_r3_n - _r3_n % 4, _r3_n):
+                _r3_0 += w_h[i0, r0]*z[r0]
+            _r3 = (_r3_0 + _r3_1) + (_r3_2 + _r3_3)
+            net_h[i0] = _r3
+        for i0 in range(C):
+            y_in[i0, 0] = activate(f_code, net_in[i0, 0])
+            y_out[i0, 0] = activate(fo_code, net_out[i0, 0])
+        for i0 in range(C):
+            for i1 in range(S):
+                g_c[i0, i1] = activate(g_code, net_c[i0, i1])
+                s[i0, i1] = s[i0, i1] + g_c[i0, i1]*y_in[i0, 0]
+                h_s[i0, i1] = activate(h_code, s[i0, i1])
+                y_c[i0, i1] = h_s[i0, i1]*y_out[i0, 0]
+        for i0 in range(H):
+            y_h[i0] = activate(f_code, net_h[i0])
+        for i0 in range(C):
+            for i1 in range(S):
+                o[S*i0 + i1] = y_c[i0, i1]
+        for i0 in range(H):
+            o[C*S + i0] = y_h[i0]
+        for i0 in range(n_in):
+            o[C*S + H + i0] = xs[t, i0]
+        o[C*S + H + n_in] = 1.0
+        for i0 in range(K):
+            _r4_n = Q
+            _r4_0 = 0.0
+            _r4_1 = 0.0
+            _r4_2 = 0.0
+            _r4_3 = 0.0
+            for r0 in range(0, _r4_n - 3, 4):
+                _r4_0 += w_k[i0, r0]*o[r0]
+                _r4_1 += w_k[i0, (r0 + 1)]*o[(r0 + 1)]
+                _r4_2 += w_k[i0, (r0 + 2)]*o[(r0 + 2)]
+                _r4_3 += w_k[i0, (r0 + 3)]*o[(r0 + 3)]
+            for r0 in range(_r4_n - _r4_n % 4, _r4_n):
+                _r4_0 += w_k[i0, r0]*o[r0]
+            _r4 = (_r4_0 + _r4_1) + (_r4_2 + _r4_3)
+            net_k[i0] = _r4
+            saved_y_k[t, i0] = activate(f_code, net_k[i0])
+    return saved_y_k
