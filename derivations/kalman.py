@@ -382,7 +382,10 @@ def _section_sensitivities() -> Section:
                 "p(t)",
                 r"\sum_{q \ge 0} \lambda^q\, F'(t)\, S(q)^T\, c(t-q), \quad "
                 r"S(q) = F'(t-q) W^T \cdots F'(t-1) W^T",
-                text="p(t) = sum_q lambda^q F'(t) S(q)^T c(t-q), S(q) = F'(t-q) W^T ... F'(t-1) W^T",
+                text=(
+                    "p(t) = sum_q lambda^q F'(t) S(q)^T c(t-q), "
+                    "S(q) = F'(t-q) W^T ... F'(t-1) W^T"
+                ),
             ),
             Step(
                 "lag-q factor",
@@ -454,8 +457,8 @@ def _section_ekf() -> Section:
             r"every lag, so the lag-$q$ part of $H$, $\lambda^q H_q$, enters the update as "
             r"$\lambda^q P H_q A^{-1}(d - y)$. Since $P(t) \preceq P(t-1) + Q$ and "
             r"$A \succeq R$, that part is at most "
-            r"$\lambda^q\,(\|P(0)\| + t\|Q\|)\,\|R^{-1}\|\,\|H_q\|\,\|d - y\|$: a factor growing at "
-            r"most linearly in $t$ against $\lambda^q$. The decoupled EKF (block-diagonal $P$, one "
+            r"$\lambda^q\,(\|P(0)\| + t\|Q\|)\,\|R^{-1}\|\,\|H_q\|\,\|d - y\|$: a factor "
+            r"growing at most linearly in $t$ against $\lambda^q$. The decoupled EKF (block-diagonal $P$, one "
             r"block per group of weights) changes the cost, not this argument. Cost per step: "
             r"$2n^4 + O(n^3)$ for the sensitivities ($N = n^2$), $O(m N^2) = O(m n^4)$ for the "
             r"global filter with $N^2 = n^4$ memory; with $g$ groups $O(m N^2/g)$ and $N^2/g$."

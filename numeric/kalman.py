@@ -35,7 +35,7 @@ from ._generated.kalman import (
     ekf_update,
     sensitivity_step,
 )
-from ._validate import InvalidArgumentError, as_array, require
+from ._validate import as_array, require
 from .activations import Activation, get_activation
 
 __all__ = [
