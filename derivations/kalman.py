@@ -458,8 +458,8 @@ def _section_ekf() -> Section:
             r"$\lambda^q P H_q A^{-1}(d - y)$. Since $P(t) \preceq P(t-1) + Q$ and "
             r"$A \succeq R$, that part is at most "
             r"$\lambda^q\,(\|P(0)\| + t\|Q\|)\,\|R^{-1}\|\,\|H_q\|\,\|d - y\|$: a factor "
-            r"growing at most linearly in $t$ against $\lambda^q$. The decoupled EKF (block-diagonal $P$, one "
-            r"block per group of weights) changes the cost, not this argument. Cost per step: "
+            r"growing at most linearly in $t$ against $\lambda^q$. The decoupled EKF "
+            r"(block-diagonal $P$, one block per group of weights) changes the cost, not this argument. Cost per step: "
             r"$2n^4 + O(n^3)$ for the sensitivities ($N = n^2$), $O(m N^2) = O(m n^4)$ for the "
             r"global filter with $N^2 = n^4$ memory; with $g$ groups $O(m N^2/g)$ and $N^2/g$."
         ),
