@@ -382,10 +382,7 @@ def _section_sensitivities() -> Section:
                 "p(t)",
                 r"\sum_{q \ge 0} \lambda^q\, F'(t)\, S(q)^T\, c(t-q), \quad "
                 r"S(q) = F'(t-q) W^T \cdots F'(t-1) W^T",
-                text=(
-                    "p(t) = sum_q lambda^q F'(t) S(q)^T c(t-q), "
-                    "S(q) = F'(t-q) W^T ... F'(t-1) W^T"
-                ),
+                text="p(t) = sum_q lambda^q F'(t) S(q)^T c(t-q), S(q) of B3",
             ),
             Step(
                 "lag-q factor",
@@ -459,7 +456,8 @@ def _section_ekf() -> Section:
             r"$A \succeq R$, that part is at most "
             r"$\lambda^q\,(\|P(0)\| + t\|Q\|)\,\|R^{-1}\|\,\|H_q\|\,\|d - y\|$: a factor "
             r"growing at most linearly in $t$ against $\lambda^q$. The decoupled EKF "
-            r"(block-diagonal $P$, one block per group of weights) changes the cost, not this argument. Cost per step: "
+            r"(block-diagonal $P$, one block per group of weights) changes the cost, not this "
+            r"argument. Cost per step: "
             r"$2n^4 + O(n^3)$ for the sensitivities ($N = n^2$), $O(m N^2) = O(m n^4)$ for the "
             r"global filter with $N^2 = n^4$ memory; with $g$ groups $O(m N^2/g)$ and $N^2/g$."
         ),
