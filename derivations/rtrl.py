@@ -674,7 +674,9 @@ def derivation() -> Derivation:
     return Derivation(
         name="rtrl",
         title="Real-time recurrent learning: the same gradient, another cost",
-        source="Williams \\& Zipser (1989); Hochreiter \\& Schmidhuber (1997), sections 1, 4; SPEC S6",
+        source=(
+            "Williams \\& Zipser (1989); Hochreiter \\& Schmidhuber (1997), sections 1, 4; SPEC S6"
+        ),
         notation=(
             r"Non-input units $1..n$; $w_{ij}$ is the weight from unit $j$ to unit $i$; "
             r"$net(t) = W y(t-1) + x(t)$, $y^i(t) = f_i(net_i(t))$; $F'(t)$ is diagonal with "
