@@ -479,17 +479,18 @@ def _section_bounds() -> Section:
             Step(
                 "one step",
                 r"\|J(t)\|_\infty",
-                r"1 - z_{min}(t) + z_{max}(t)\, \kappa",
+                r"\max_i \bigl(1 - z_i(t) (1 - \kappa)\bigr) = 1 - z_{min}(t)\,(1 - \kappa)",
                 rel="<=",
-                text="||J(t)||_inf <= 1 - z_min(t) + z_max(t) kappa",
+                text="||J(t)||_inf <= max_i (1 - z_i(t)(1 - kappa)) = 1 - z_min(t)(1 - kappa) "
+                "(kappa <= 1)",
             ),
             Step(
                 "decay",
                 r"\Bigl\|\frac{\partial h(t)}{\partial h(t-q)}\Bigr\|_\infty",
-                r"\prod_{m=0}^{q-1} \bigl(1 - z_{min}(t-m) + z_{max}(t-m)\,\kappa\bigr) \le "
+                r"\prod_{m=0}^{q-1} \bigl(1 - z_{min}(t-m)\,(1 - \kappa)\bigr) \le "
                 r"\bigl(1 - \zeta (1 - \kappa)\bigr)^q",
                 rel="<=",
-                text="||dh(t)/dh(t-q)||_inf <= prod_m (1 - z_min + z_max kappa) <= "
+                text="||dh(t)/dh(t-q)||_inf <= prod_m (1 - z_min(t-m)(1 - kappa)) <= "
                 "(1 - zeta (1 - kappa))^q when z >= zeta, kappa < 1",
                 note=r"$\zeta \le z_i(t-m)$ for all $i$, $m$; the rate is $< 1$ iff "
                 r"$\kappa < 1$ and $\zeta > 0$.",

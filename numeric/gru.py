@@ -17,7 +17,7 @@ Convention (Chung et al. 2014; Cho et al. 2014 and PyTorch swap ``z`` and ``1 - 
   ``S[v, u] = d delta_v(T-q) / d delta_u(T)`` with ``delta = dE/dh``, i.e.
   ``S = (dh(T)/dh(T-q))^T = J(T-q+1)^T ... J(T)^T``. The log form returns ``(sign, log|S|)``.
 * :func:`kappa`, :func:`log_decay_bound`: the derived bound
-  ``||dh(t)/dh(t-q)||_inf <= prod_m (1 - z_min + z_max kappa)``.
+  ``||dh(t)/dh(t-q)||_inf <= prod_m max_i (1 - z_i + z_i kappa)``.
 * :func:`panel_curve`: one representative curve for the report's figure (a).
 
 The step computations are the generated kernels of ``numeric/_generated/gru.py``.
@@ -297,12 +297,13 @@ def kappa(params: object) -> float:
 
 
 def log_decay_bound(params: object, traj: Trajectory, q: int) -> float:
-    r"""``log prod_{m<q} (1 - z_min(T-m) + z_max(T-m) kappa)``: the derived bound on
-    ``log ||dh(T)/dh(T-q)||_inf`` (S3); valid when ``|h(0)| <= 1``."""
+    r"""``log prod_{m<q} max_i (1 - z_i(T-m) + z_i(T-m) kappa)``: the derived bound on
+    ``log ||dh(T)/dh(T-q)||_inf`` (S3; valid when ``|h(0)| <= 1``). For ``kappa <= 1`` each
+    factor is ``1 - z_min (1 - kappa)``: below 1 whenever the update gate is open at all."""
     T = traj.h.shape[0]
     require(isinstance(q, (int, np.integer)) and 1 <= q <= T, "q", f"expected 1 <= q <= {T}")
     z = traj.z[T - int(q) :]
-    rates = 1.0 - z.min(axis=1) + z.max(axis=1) * kappa(params)
+    rates = np.max(1.0 - z * (1.0 - kappa(params)), axis=1)
     return float(np.sum(np.log(rates)))
 
 
