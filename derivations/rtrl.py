@@ -188,7 +188,6 @@ P[k, i, j] = p^k_ij(t) = dy^k(t)/dw_ij."""
 
 def kernel_specs() -> list[KernelSpec]:
     """The RTRL step kernels codegen prints (each with a ``*_flops`` companion)."""
-    dims = ((n, "W.shape[0]"),)
     return [
         KernelSpec(
             name="sensitivity_step",
@@ -210,7 +209,6 @@ def kernel_specs() -> list[KernelSpec]:
             kind="step",
             statements=SENSITIVITY_STEP,
             shapes=SHAPES,
-            dims=dims,
             sizes=(n,),
         ),
         KernelSpec(
@@ -231,7 +229,6 @@ def kernel_specs() -> list[KernelSpec]:
             kind="step",
             statements=PROPAGATE_STEP,
             shapes=SHAPES,
-            dims=dims,
             sizes=(n,),
         ),
     ]

@@ -101,7 +101,6 @@ P[r, i, j, k] = dy^r(t)/dw_ijk."""
 
 def kernel_specs() -> list[KernelSpec]:
     """The second-order step kernels codegen prints (each with a ``*_flops`` companion)."""
-    dims = ((n, "A.shape[0]"),)
     return [
         KernelSpec(
             name="forward_step",
@@ -121,7 +120,6 @@ def kernel_specs() -> list[KernelSpec]:
             kind="step",
             statements=FORWARD_STEP,
             shapes=SHAPES,
-            dims=((n, "W.shape[0]"), (m, "W.shape[2]")),
             sizes=(n, m),
         ),
         KernelSpec(
@@ -146,7 +144,6 @@ def kernel_specs() -> list[KernelSpec]:
             kind="step",
             statements=SENSITIVITY_STEP,
             shapes=SHAPES,
-            dims=dims,
             sizes=(n, m),
         ),
         KernelSpec(
@@ -167,7 +164,6 @@ def kernel_specs() -> list[KernelSpec]:
             kind="step",
             statements=PROPAGATE_STEP,
             shapes=SHAPES,
-            dims=dims,
             sizes=(n,),
         ),
     ]

@@ -65,7 +65,8 @@ def rtrl_gradient(
     act = get_activation(activation)
     xa, Ua = _inputs(Wa, xs, U)
     T = xa.shape[0]
-    d, mk = _targets_mask(T, n, targets, mask)
+    # mask None: every unit counts (an (n,) mask broadcasts; nothing of size T is allocated)
+    d, mk = _targets_mask(T, n, targets, np.ones(n, dtype=bool) if mask is None else mask)
     y = np.zeros(n) if y0 is None else as_array(y0, "y0", ndim=1, shape=(n,), what=f"({n},)")
     P = np.zeros((n, n, n))
     gW = np.zeros((n, n))

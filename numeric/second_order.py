@@ -203,7 +203,7 @@ def rtrl_gradient(
     xa = as_array(xs, "xs", ndim=2, shape=(None, m), what=f"(T, {m})")
     require(xa.shape[0] >= 1, "xs", "expected at least one time step (T >= 1)")
     T = xa.shape[0]
-    d, mk = _targets_mask(T, n, targets, mask)
+    d, mk = _targets_mask(T, n, targets, np.ones(n, dtype=bool) if mask is None else mask)
     y = np.zeros(n) if y0 is None else as_array(y0, "y0", ndim=1, shape=(n,), what=f"({n},)")
     P = np.zeros((n, n, n, m))
     gW = np.zeros((n, n, m))

@@ -34,7 +34,6 @@ def sensitivity_step(fp, W, P_prev, y_prev, e):
 
     Cost: 2*n**4 + 5*n**3 + n**2 operations (see sensitivity_step_flops(n)).
     """
-    n = W.shape[0]
     mixed = numpy.tensordot(W, P_prev, 1)
     delta = numpy.eye(fp.shape[0])[:, :, None]
     P = (delta*y_prev + mixed)*(fp[..., None])[..., None]
@@ -62,7 +61,6 @@ def propagate_step(fp, W, R):
 
     Cost: 2*n**3 + n**2 operations (see propagate_step_flops(n)).
     """
-    n = W.shape[0]
     R_next = numpy.tensordot(W, R*fp[..., None], 1)
     return R_next
 

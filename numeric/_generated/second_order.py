@@ -35,8 +35,6 @@ def forward_step(W, x, y_prev):
 
     Cost: 2*m*n**2 + 2*n**2 operations (see forward_step_flops(n, m)).
     """
-    n = W.shape[0]
-    m = W.shape[2]
     A = W @ x
     net = A @ y_prev
     return net, A
@@ -66,7 +64,6 @@ def sensitivity_step(fp, A, P_prev, y_prev, x, e):
 
     Cost: 2*m*n**4 + 5*m*n**3 + m*n**2 + m*n operations (see sensitivity_step_flops(n, m)).
     """
-    n = A.shape[0]
     mixed = numpy.tensordot(A, P_prev, 1)
     delta = numpy.eye(fp.shape[0])[:, :, None, None]
     P = (delta*numpy.multiply.outer(y_prev, x) + mixed)*((fp[..., None])[..., None])[..., None]
@@ -94,7 +91,6 @@ def propagate_step(fp, A, R):
 
     Cost: 2*n**3 + n**2 operations (see propagate_step_flops(n)).
     """
-    n = A.shape[0]
     R_next = numpy.tensordot(A, R*fp[..., None], 1)
     return R_next
 
