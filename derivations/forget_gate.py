@@ -37,20 +37,20 @@ from sympy.codegen.cfunctions import log1p
 from .core import Derivation, KernelArg, KernelSpec, Proof, Section, is_zero, prove_equal
 from .lstm_flow import (
     _BY_DIFF,
+    _F,
     _HALF_E,
     F_IN,
     F_K,
     F_OUT,
-    G,
-    H,
     IN,
     OUT,
     CellState,
+    G,
+    H,
     StateError,
     StopGradientCell,
     _add,
     _d,
-    _F,
     _function,
     _mul,
     _net,
@@ -585,7 +585,10 @@ def _section_partials() -> Section:
                 _mul(G.prime(_net(CELL, t)), _y(IN, t), ym),
             ),
             rel="~tr",
-            note=r"By analogy with eq. (27); the 1997 rule (25), (27) is the case $y^{\phi_j} = 1$.",
+            note=(
+                r"By analogy with eq. (27); the 1997 rule (25), (27) is the case "
+                r"$y^{\phi_j} = 1$."
+            ),
         ),
         _step(
             "cost",
@@ -647,7 +650,6 @@ def _decay_proofs() -> list[Proof]:
     open_limit = sp.limit(sigma, b, sp.oo) == 1
     asym = sp.limit(log_rate * sp.exp(b), b, sp.oo) == -1
     product = sp.expand_log(sp.log(sigma**q), force=True)
-    product_ok = is_zero(sp.expand_log(product - q * log_rate, force=True))
     stable = LOG_FORGET.subs(net_phi, b)
     stable_ok = all(
         is_zero(
@@ -722,7 +724,8 @@ def _section_decay() -> Section:
             "logistic",
             _F(r"\log y^{\phi_j}(t)", "log y^phi_j(t)"),
             _F(
-                r"-\log\bigl(1 + e^{-net_{\phi_j}(t)}\bigr) \in \bigl[-e^{-net_{\phi_j}(t)}, 0\bigr)",
+                r"-\log\bigl(1 + e^{-net_{\phi_j}(t)}\bigr) "
+                r"\in \bigl[-e^{-net_{\phi_j}(t)}, 0\bigr)",
                 "-log(1 + e^(-net_phi_j(t))) in [-e^(-net_phi_j(t)), 0)",
             ),
         ),
@@ -734,8 +737,8 @@ def _section_decay() -> Section:
                 "e^(-q log(1 + e^(-b))) >= e^(-q e^(-b))",
             ),
             note=(
-                r"With $b = 2$ the error halves about every 5.5 steps; holding it within a factor 2 over "
-                r"$q$ steps needs $b \gtrsim \ln(q/\ln 2)$."
+                r"With $b = 2$ the error halves about every 5.5 steps; holding it within a "
+                r"factor 2 over $q$ steps needs $b \gtrsim \ln(q/\ln 2)$."
             ),
         ),
         _step(

@@ -42,16 +42,16 @@ from .core import Derivation, KernelArg, KernelSpec, Proof, Section, is_zero, pr
 from .forget_gate import F_PHI, PHI
 from .lstm_flow import (
     _BY_DIFF,
+    _F,
     F_IN,
     F_OUT,
-    G,
-    H,
     IN,
     OUT,
     CellState,
+    G,
+    H,
     _add,
     _d,
-    _F,
     _mul,
     _net,
     _s,
@@ -423,9 +423,9 @@ def _section_jacobian() -> Section:
             rel="~tr",
             note=(
                 r"$J_{c_j}(t)$ is the slope of the state map $F_t(s) = f_{\phi_j}(a_{\phi_j} + "
-                r"w_{\phi_j c_j} s)\,s + f_{in_j}(a_{in_j} + w_{in_j c_j} s)\,g(net_{c_j})$, so the "
-                r"product is the slope of its $q$-fold composition; its long-run log-rate is the "
-                r"map's Lyapunov exponent."
+                r"w_{\phi_j c_j} s)\,s + f_{in_j}(a_{in_j} + w_{in_j c_j} s)\,g(net_{c_j})$, so "
+                r"the product is the slope of its $q$-fold composition; its long-run log-rate "
+                r"is the map's Lyapunov exponent."
             ),
         ),
         _step(
@@ -452,7 +452,8 @@ def _section_jacobian() -> Section:
             _F(
                 r"\delta_{vv'}\,y^{\phi_j}(t) + s_{c_j^v}(t-1)\,f'_{\phi_j}\,w_{\phi_j c_j^{v'}}"
                 r" + g(net_{c_j^v}(t))\,f'_{in_j}\,w_{in_j c_j^{v'}}",
-                "delta_vv' y^phi_j(t) + s_c^v(t-1) f'_phi w_phi_j c^v' + g(net_c^v(t)) f'_in w_in_j c^v'",
+                "delta_vv' y^phi_j(t) + s_c^v(t-1) f'_phi w_phi_j c^v' "
+                "+ g(net_c^v(t)) f'_in w_in_j c^v'",
             ),
             note=r"A block of $S$ cells: $y^{\phi_j} I$ plus two rank-one terms.",
         ),
