@@ -343,7 +343,7 @@ def _section_constant() -> Section:
                 "constant",
                 r"1 - \frac{1-p}{\tau} = 1",
                 r"p = f'(net)\,w = 1 \quad\text{or}\quad \tau \to \infty",
-                rel=r"\iff",
+                rel=r"\ \text{iff}\ ",
                 text="1 - (1 - p)/tau = 1 <=> p = f'(net) w = 1 or tau -> inf",
             ),
             Step(
@@ -357,7 +357,7 @@ def _section_constant() -> Section:
                 "decay",
                 r"\Bigl|1 - \frac{1-p}{\tau}\Bigr| < 1",
                 r"1 - 2\tau < p < 1",
-                rel=r"\iff",
+                rel=r"\ \text{iff}\ ",
                 text="|1 - (1 - p)/tau| < 1 <=> 1 - 2 tau < p < 1",
             ),
             Step(
@@ -436,7 +436,7 @@ def _section_sun() -> Section:
                 "constant",
                 r"1 + f'(net)\,w = 1",
                 r"f'(net)\,w = 0",
-                rel=r"\iff",
+                rel=r"\ \text{iff}\ ",
                 text="1 + f'(net) w = 1 <=> f'(net) w = 0",
             ),
             Step(
