@@ -242,7 +242,7 @@ def panel_curve(q_max: int = 10_000, seed: int = 19970) -> tuple[np.ndarray, np.
     of +2 (Gers et al. initialise forget gates open, with positive biases) plus N(0, 1)
     input noise, drawn once from ``seed``. Lags q are about 200 log-spaced integers from 1 to
     ``q_max``; the factor is :func:`log_scaling_factor` of the window of the first q steps.
-    The curve is a straight line of slope ``E[log10 sigma(2 + N(0,1))]`` (about -0.066
+    The curve is a straight line of slope ``E[log10 sigma(2 + N(0,1))]`` (about -0.079
     decades per step).
     """
     require(
