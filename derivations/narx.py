@@ -30,7 +30,6 @@ SymPy only: nothing here imports ``errorflow.numeric``.
 
 from __future__ import annotations
 
-import itertools
 import math
 from functools import cache
 
@@ -111,12 +110,9 @@ def recursion(q: int, taps: list[sp.Expr], fps: list[sp.Expr]) -> sp.Expr:
 
 def compositions(q: int, dd: int) -> list[tuple[int, ...]]:
     """Ordered jump lengths ``(k_1, ..., k_J)`` in 1..d summing to q (paths from t-q to t)."""
-    out = []
-    for parts in range(math.ceil(q / dd), q + 1):
-        for combo in itertools.product(range(1, dd + 1), repeat=parts):
-            if sum(combo) == q:
-                out.append(combo)
-    return out
+    if q == 0:
+        return [()]
+    return [(k, *rest) for k in range(1, min(dd, q) + 1) for rest in compositions(q - k, dd)]
 
 
 def path_sum(q: int, taps: list[sp.Expr], fps: list[sp.Expr]) -> sp.Expr:

@@ -99,7 +99,7 @@ def _s5(budget: Budget, rng: np.random.Generator) -> NumericResult:
         tau = float(rng.uniform(1.0, 200.0))
         traj = leaky.forward([[w]], rng.standard_normal((budget.long_q, 1)), tau)
         nets = traj.nets[::-1, 0]
-        sign, chain = leaky.log_scaling_factor([[w]], nets[:, None], tau)
+        _, chain = leaky.log_scaling_factor([[w]], nets[:, None], tau)
         _, curve = leaky.unit_log_curve(w, nets, tau)
         ref = mp_unit_log_factor(w, nets, tau, "logistic")
         for got in (float(chain[0, 0]), float(curve[-1])):
@@ -113,7 +113,7 @@ def _s5(budget: Budget, rng: np.random.Generator) -> NumericResult:
         tau = float(rng.uniform(1.0, 100.0))
         w = 1.0 if i % 3 == 0 else float(rng.uniform(-2.0 * tau, 3.0))
         nets = rng.normal(0.0, 3.0, budget.long_q)
-        sign, logabs = leaky.unit_log_curve(w, nets, tau, "identity")
+        _, logabs = leaky.unit_log_curve(w, nets, tau, "identity")
         q = np.arange(1, budget.long_q + 1)
         if w == 1.0:
             dev = np.abs(np.expm1(logabs)) / (q * _EPS)
@@ -142,7 +142,7 @@ def _s5(budget: Budget, rng: np.random.Generator) -> NumericResult:
         expect = q * math.log(abs(1.0 + lam * w))
         track.error(abs(float(logabs[-1]) - expect) / max(1.0, abs(expect)))
 
-        def run(y0: float, ww: float = w, xv: np.ndarray = xs) -> float:
+        def run(y0: float, ww: float = w, xv: np.ndarray = xs, lam: float = lam) -> float:
             y = y0
             for x in xv:
                 y = y + lam * (ww * y + x)
