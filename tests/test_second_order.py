@@ -171,3 +171,16 @@ def test_importing_numeric_second_order_does_not_import_sympy():
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_propagate_step_carries_the_transposed_factor():
+    rng = np.random.default_rng(8)
+    W, fp = rng.normal(size=(3, 3, 2)), rng.random((4, 3))
+    xs = rng.normal(size=(4, 2))  # xs[s] = x(t0 + s + 1), fp[s] = f'(net(t0 + s))
+    R = np.eye(3)
+    for s in range(4):
+        R = gen.propagate_step(fp[s], so.gated_weights(W, xs[s]), R)
+    S = np.eye(3)
+    for s in range(4):  # S(m) = F'(t-m) A(t-m+1)^T S(m-1), t = t0 + 4
+        S = fp[3 - s][:, None] * (so.gated_weights(W, xs[3 - s]).T @ S)
+    assert np.allclose(R, S.T, rtol=1e-13, atol=1e-15)
