@@ -159,13 +159,13 @@ def _section_law() -> Section:
             Step(
                 "median",
                 r"\mathrm{med}[G]",
-                r"\Bigl\lceil \frac{\log 2}{-\log(1-p)} \Bigr\rceil \approx \frac{\log 2}{p}",
+                r"\operatorname{ceil}\Bigl(\frac{\log 2}{-\log(1-p)}\Bigr) \approx \frac{\log 2}{p}",
                 text="med[G] = ceil(log 2 / -log(1 - p)) ~ log 2 / p",
             ),
             Step(
                 "quantile",
                 r"G_\alpha",
-                r"\Bigl\lceil \frac{\log(1-\alpha)}{\log(1-p)} \Bigr\rceil",
+                r"\operatorname{ceil}\Bigl(\frac{\log(1-\alpha)}{\log(1-p)}\Bigr)",
                 text="G_alpha = ceil(log(1 - alpha) / log(1 - p))",
             ),
         ],

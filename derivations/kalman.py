@@ -464,18 +464,18 @@ def _section_ekf() -> Section:
         steps=[
             Step("innovation", "A", r"H^T P H + R", text="A = H^T P H + R"),
             Step("gain", "K", r"P H A^{-1}", text="K = P H A^-1"),
-            Step("weights", "w", r"w + K\,(d - y)", rel=r"\leftarrow", text="w <- w + K (d - y)"),
+            Step("weights", "w(t)", r"w(t-1) + K\,(d - y)", text="w(t) = w(t-1) + K (d - y)"),
             Step(
                 "covariance",
-                "P",
-                r"P - K H^T P + Q",
-                rel=r"\leftarrow",
-                text="P <- P - K H^T P + Q",
+                "P(t)",
+                r"P(t-1) - K H^T P(t-1) + Q",
+                text="P(t) = P(t-1) - K H^T P(t-1) + Q",
             ),
             Step(
                 "preconditioned gradient",
                 r"\Delta w",
-                r"P\,g, \quad g = H A^{-1}(d - y) = -\nabla_w \tfrac12 (d - y)^T A^{-1} (d - y)",
+                r"P\,g, \quad g = H A^{-1}(d - y) = -\frac{\partial}{\partial w} \tfrac12 (d - y)^T "
+                r"A^{-1} (d - y)",
                 text="Delta w = P g, g = H A^-1 (d - y) = -grad 1/2 (d-y)^T A^-1 (d-y)",
             ),
             Step(
