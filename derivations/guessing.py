@@ -159,7 +159,8 @@ def _section_law() -> Section:
             Step(
                 "median",
                 r"\mathrm{med}[G]",
-                r"\operatorname{ceil}\Bigl(\frac{\log 2}{-\log(1-p)}\Bigr) \approx \frac{\log 2}{p}",
+                r"\operatorname{ceil}\Bigl(\frac{\log 2}{-\log(1-p)}\Bigr) "
+                r"\approx \frac{\log 2}{p}",
                 text="med[G] = ceil(log 2 / -log(1 - p)) ~ log 2 / p",
             ),
             Step(

@@ -474,8 +474,8 @@ def _section_ekf() -> Section:
             Step(
                 "preconditioned gradient",
                 r"\Delta w",
-                r"P\,g, \quad g = H A^{-1}(d - y) = -\frac{\partial}{\partial w} \tfrac12 (d - y)^T "
-                r"A^{-1} (d - y)",
+                r"P\,g, \quad g = H A^{-1}(d - y) = "
+                r"-\frac{\partial}{\partial w} \tfrac12 (d - y)^T A^{-1} (d - y)",
                 text="Delta w = P g, g = H A^-1 (d - y) = -grad 1/2 (d-y)^T A^-1 (d-y)",
             ),
             Step(
