@@ -32,7 +32,17 @@ __all__ = [
     "TimeInput",
     "is_zero",
     "prove_equal",
+    "tex_plain",
 ]
+
+
+def tex_plain(text: str) -> str:
+    """``text`` safe for LaTeX outside its ``$...$`` math: ``_ & % #`` escaped (names such as
+    ``expand_log`` in a proof's method print as written)."""
+    parts = text.split("$")
+    for i in range(0, len(parts), 2):
+        parts[i] = re.sub(r"(?<!\\)([_&%#])", r"\\\1", parts[i])
+    return "$".join(parts)
 
 
 @dataclass(frozen=True)
@@ -54,7 +64,8 @@ class Step:
         rel = {"=": "=", "<=": r"\le", "!=": r"\ne", "~tr": r"\approx_{tr}", "<": "<"}.get(
             self.rel, self.rel
         )
-        return rf"{latex(self.lhs)} &{rel} {latex(self.rhs)} \tag*{{\footnotesize {self.name}}}"
+        tag = rf"\tag*{{\footnotesize {tex_plain(self.name)}}}"
+        return rf"{latex(self.lhs)} &{rel} {latex(self.rhs)} {tag}"
 
     def to_text(self) -> str:
         if self.text:
@@ -104,7 +115,7 @@ class Section:
             notes = [s for s in self.steps if s.note]
             if notes:
                 out.append(r"\begin{itemize}")
-                out.extend(rf"\item[] \textbf{{{s.name}}}: {s.note}" for s in notes)
+                out.extend(rf"\item[] \textbf{{{tex_plain(s.name)}}}: {s.note}" for s in notes)
                 out.append(r"\end{itemize}")
         if self.proofs:
             out.append(r"\paragraph{Machine-checked.}")
@@ -113,7 +124,8 @@ class Section:
                 mark = r"\textbf{proved}" if proof.holds else r"\textbf{FAILED}"
                 detail = f" {proof.detail}" if proof.detail else ""
                 out.append(
-                    rf"\item {proof.claim}: {proof.statement} --- {mark} by {proof.method}.{detail}"
+                    rf"\item {proof.claim}: {proof.statement} --- {mark} by "
+                    rf"{tex_plain(proof.method)}.{detail}"
                 )
             out.append(r"\end{itemize}")
         return "\n".join(out) + "\n"
@@ -348,7 +360,10 @@ class LoopPhase:
     (``load`` reads them back at the same t); ``accumulate`` pairs ``(target, output)``:
     ``output`` is the sum of ``target`` over all steps; ``sums`` pairs ``(expr, output)``:
     the scalar sum of every entry of ``expr`` over all steps; ``detach``: arrays set to 0 at
-    every step when the kernel is called with ``detach=True``.
+    every step when the kernel is called with ``detach=True``; ``learn`` triples
+    ``(target, weight, keep)``: at the end of every step, ``weight -= lr * keep * target``
+    in place (real-time learning: the next step runs on the new weights; ``keep`` is 1.0 where
+    a weight exists, 0.0 where it is masked; ``lr`` is a kernel argument).
     """
 
     statements: tuple[tuple[sp.Symbol, sp.Basic], ...]
@@ -360,6 +375,7 @@ class LoopPhase:
     accumulate: tuple[tuple[sp.Symbol, str], ...] = ()
     sums: tuple[tuple[sp.Basic, str], ...] = ()
     detach: tuple[sp.Symbol, ...] = ()
+    learn: tuple[tuple[sp.Symbol, str, str], ...] = ()
 
 
 @dataclass(frozen=True)

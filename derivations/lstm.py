@@ -526,12 +526,51 @@ def loop_specs() -> list[LoopKernelSpec]:
             ),
         ),
         shapes=SHAPES,
-        dims=_SEQUENCE_DIMS,
+        dims=tuple((sym, src) for sym, src in _SEQUENCE_DIMS if sym != N),
         functions=_LOOP_FUNCTIONS,
         outputs=("saved_y_k",),
         sizes=SIZES,
     )
-    return [truncated, bptt, forward]
+    keeps = tuple(f"keep_{gw.name.removeprefix('gw_')}" for gw in _GRADS)
+    online = LoopKernelSpec(
+        name="truncated_online",
+        summary=(
+            "Real-time learning with the truncated gradient (eqs. 19-28; L2, L6): after every "
+            "step the weights move in place by -lr dE(t)/dw; returns (E, y^k(T))."
+        ),
+        math=(
+            "for t = 1..T: the step of truncated_sequence on the current weights, then "
+            "w <- w - lr keep dE(t)/dw for every weight array (keep: 1 where the weight exists)"
+        ),
+        claims=("L2", "L6"),
+        args=(
+            *_SEQUENCE_ARGS[:8],
+            *(
+                KernelArg(k, f"1.0 where a weight of {k[5:]} exists, 0.0 where masked")
+                for k in keeps
+            ),
+            KernelArg("lr", "learning rate alpha"),
+            *_SEQUENCE_ARGS[8:],
+        ),
+        phases=(
+            LoopPhase(
+                statements=TRUNCATED_STEP,
+                inputs=_STEP_INPUTS,
+                carry=truncated.phases[0].carry,
+                sums=_LOSS,
+                learn=tuple(
+                    (gw, f"w_{gw.name.removeprefix('gw_')}", k)
+                    for gw, k in zip(_GRADS, keeps, strict=True)
+                ),
+            ),
+        ),
+        shapes=SHAPES,
+        dims=_SEQUENCE_DIMS,
+        functions=_LOOP_FUNCTIONS,
+        outputs=(_SEQUENCE_OUT[0], y_k.name),
+        sizes=SIZES,
+    )
+    return [truncated, bptt, forward, online]
 
 
 # -- weight counts (L12) --------------------------------------------------------------------

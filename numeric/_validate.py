@@ -7,6 +7,7 @@ whose message names the argument and says what was expected, before NumPy sees i
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -131,3 +132,23 @@ def require(condition: bool, name: str, message: str) -> None:
     """Raise :class:`InvalidArgumentError` for ``name`` unless ``condition`` holds."""
     if not condition:
         raise InvalidArgumentError(name, message)
+
+
+def as_generator(rng: object, name: str = "rng") -> np.random.Generator:
+    """``rng`` as a NumPy Generator: a Generator, an integer seed, or None (fresh entropy)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is not None and (isinstance(rng, bool) or not isinstance(rng, numbers.Integral)):
+        raise InvalidArgumentError(
+            name, f"expected a numpy.random.Generator, an integer seed or None, got {rng!r}"
+        )
+    return np.random.default_rng(rng)
+
+
+def as_int(value: object, name: str, minimum: int) -> int:
+    """``value`` as a Python int, at least ``minimum`` (bools are not integers here)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InvalidArgumentError(name, f"expected an integer >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise InvalidArgumentError(name, f"expected an integer >= {minimum}, got {value}")
+    return int(value)

@@ -41,7 +41,7 @@ The step computations are the generated kernels of ``numeric/_generated/lstm.py`
 from __future__ import annotations
 
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 
@@ -50,7 +50,14 @@ import numpy as np
 from . import backends as _backends
 from ._generated import squashing as _sq
 from ._generated.lstm import forward_step, reverse_step, truncated_step
-from ._validate import InvalidArgumentError, as_array, first_nonfinite, require
+from ._validate import (
+    InvalidArgumentError,
+    as_array,
+    as_generator,
+    as_int,
+    first_nonfinite,
+    require,
+)
 from .activations import get_activation
 
 __all__ = [
@@ -61,6 +68,7 @@ __all__ = [
     "PARAMETER_NAMES",
     "Forward",
     "Layout",
+    "OnlineLearner",
     "bptt_gradient",
     "forward",
     "full_gradient",
@@ -75,14 +83,6 @@ _PARAMETER_SET = frozenset(PARAMETER_NAMES)
 _PARAM_LABELS = {name: f"params[{name!r}]" for name in PARAMETER_NAMES}
 CONNECTIVITIES: tuple[str, ...] = ("F", "B")
 BIAS_OPTIONS: tuple[str, ...] = ("none", "gates", "hidden", "all")
-
-
-def _size(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise InvalidArgumentError(name, f"expected an integer >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise InvalidArgumentError(name, f"expected an integer >= {minimum}, got {value}")
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ class Layout:
             ("block_size", 1),
             ("n_hidden", 0),
         ):
-            object.__setattr__(self, name, _size(getattr(self, name), name, minimum))
+            object.__setattr__(self, name, as_int(getattr(self, name), name, minimum))
         require(
             self.connectivity in CONNECTIVITIES,
             "connectivity",
@@ -313,13 +313,7 @@ def init_params(
     entries 0; optionally the gate biases set to given values (a number, or one per block),
     as in Table 10 (e.g. ``PAPER_INIT["4-1"]``: input-gate biases -3 and -6)."""
     layout = _layout(layout)
-    gen = rng if isinstance(rng, np.random.Generator) else None
-    if gen is None:
-        if rng is not None and (isinstance(rng, bool) or not isinstance(rng, numbers.Integral)):
-            raise InvalidArgumentError(
-                "rng", f"expected a numpy.random.Generator, an integer seed or None, got {rng!r}"
-            )
-        gen = np.random.default_rng(rng)
+    gen = as_generator(rng)
     require(
         isinstance(scale, numbers.Real) and np.isfinite(scale) and scale >= 0,
         "scale",
@@ -688,8 +682,12 @@ def truncated_gradient(
     return loss, grads
 
 
-def _truncated_numpy(pb: _Problem) -> tuple[float, dict[str, np.ndarray], np.ndarray]:
-    """The online rule with the NumPy step kernel: ``(E, grads, y^k(T))``."""
+def _truncated_numpy(
+    pb: _Problem, learn: Callable[[Sequence[np.ndarray]], None] | None = None
+) -> tuple[float, dict[str, np.ndarray], np.ndarray]:
+    """The online rule with the NumPy step kernel: ``(E, grads, y^k(T))``. ``learn``, if
+    given, is called with each step's gradient (kernel shapes) right after the step: the
+    per-step weight update of real-time learning."""
     layout, x, d, m, fn, weights = pb.layout, pb.x, pb.d, pb.m, pb.fn, pb.weights
     C, S, P = layout.n_blocks, layout.block_size, layout.n_sources
     state = _initial_state(layout)
@@ -705,6 +703,8 @@ def _truncated_numpy(pb: _Problem) -> tuple[float, dict[str, np.ndarray], np.nda
         s, y_c, y_in, y_out, y_h, y_k, ds_in, ds_c, *grads = out
         for a, gw in zip(acc, grads, strict=True):
             a += gw
+        if learn is not None:
+            learn(grads)
         loss += 0.5 * float(np.sum(m_t * (d_t - y_k) ** 2))
         state = (s, y_c, y_in, y_out, y_h)
     return loss, _grads_dict(layout, acc), y_k
@@ -775,3 +775,121 @@ def full_gradient(
     (connectivity ``"B"``). Memory ``O(T W)``. ``backend`` as in :func:`truncated_gradient`.
     """
     return bptt_gradient(layout, params, xs, targets, mask, detach=False, backend=backend)
+
+
+class OnlineLearner:
+    r"""The paper's online learning with the truncated gradient (§4, A.1; SPEC L2, L6).
+
+    Holds the weights (a private, masked float64 copy of ``params``) and learns from one
+    sequence per :meth:`step`, with ``Delta w = -lr dE/dw`` from the truncated gradient
+    (eqs. 19-28):
+
+    * ``update="step"``: after every time step, with that step's gradient, the next step
+      running on the new weights (the paper's real-time learning; the carried partials
+      ``ds_c/dw`` are RTRL-style, computed with the weights of their own step);
+    * ``update="sequence"``: once, at the end of the sequence, with the gradient summed over
+      its steps. Where the error is given only at the sequence end (the paper's exps. 2c-6)
+      the two are identical, since every earlier step's gradient is 0.
+
+    The weights are validated once, here; each :meth:`step` checks only its sequence. The
+    numba backend runs the generated loop kernels (``truncated_online``: weights updated in
+    place inside the kernel; ``truncated_sequence``: the gradient and the last outputs in one
+    call), so a step costs little more than the kernel.
+    """
+
+    def __init__(
+        self,
+        layout: Layout,
+        params: Mapping[str, np.ndarray],
+        lr: float,
+        *,
+        update: str = "step",
+        backend: str = "auto",
+    ) -> None:
+        self.layout = _layout(layout)
+        require(
+            isinstance(lr, numbers.Real) and np.isfinite(lr) and lr > 0,
+            "lr",
+            f"expected a finite number > 0, got {lr!r}",
+        )
+        require(
+            update in ("step", "sequence"),
+            "update",
+            f"expected 'step' or 'sequence', got {update!r}",
+        )
+        self.lr = float(lr)
+        self.update = update
+        self._params = {
+            k: np.array(v, dtype=np.float64) for k, v in _params(self.layout, params).items()
+        }
+        # the kernels' (C, 1, P) views of the gate weights share memory with _params
+        self._weights = _kernel_weights(self._params)
+        # 1.0 where a weight exists and learns; the kernels read (C, 1, P) views of these
+        self._learns = {k: m.astype(np.float64) for k, m in self.layout._masks.items()}
+        self._keep = _kernel_weights(self._learns)
+        self._numba = _backends.resolve(backend) == "numba"
+        kernel = "truncated_online" if update == "step" else "truncated_sequence"
+        self._fn = _backends.compiled("_generated.lstm_loops", kernel) if self._numba else None
+
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        """A copy of the current weights."""
+        return {k: v.copy() for k, v in self._params.items()}
+
+    def _where(self, name: object, where: object) -> np.ndarray:
+        require(name in _PARAMETER_SET, "name", f"expected one of {PARAMETER_NAMES}, got {name!r}")
+        shape = self.layout._shapes[name]
+        raw = np.asarray(where)
+        require(
+            raw.dtype == bool and raw.shape == shape,
+            "where",
+            f"expected a bool array of shape {shape}, got {raw.dtype} {raw.shape}",
+        )
+        return raw & self.layout._masks[name]
+
+    def freeze(self, name: str, where: np.ndarray, value: float = 0.0) -> None:
+        """Hold the existing weights of ``name`` at ``where`` (bool, the parameter's shape) at
+        ``value`` and stop them learning: e.g. a unit not yet added to the net (the paper
+        adds exp. 2a's cell and gate once the error stops falling, §5.2)."""
+        sel = self._where(name, where)
+        self._params[name][sel] = float(value)
+        self._learns[name][sel] = 0.0
+
+    def unfreeze(self, name: str, where: np.ndarray, values: object = None) -> None:
+        """Let the existing weights of ``name`` at ``where`` learn again, first set to
+        ``values`` (an array of the parameter's shape, read at ``where``) if given."""
+        sel = self._where(name, where)
+        if values is not None:
+            shape = self.layout._shapes[name]
+            arr = as_array(values, "values", ndim=len(shape), shape=shape, what=str(shape))
+            self._params[name][sel] = arr[sel]
+        self._learns[name][sel] = 1.0
+
+    def _apply(self, grads: Sequence[np.ndarray]) -> None:
+        for w, g, keep in zip(self._weights, grads, self._keep, strict=True):
+            w -= self.lr * (keep * g)
+
+    def step(self, xs: object, targets: object, mask: object = None) -> tuple[float, np.ndarray]:
+        """Learn from one sequence: returns ``(E, y^k(T))``, the loss and last outputs of the
+        sequence as it was presented (``update="sequence"``: before the update;
+        ``"step"``: each step's output before that step's update)."""
+        layout = self.layout
+        x = _inputs(layout, xs)
+        d, m = _targets(layout, x.shape[0], targets, mask)
+        if self._numba:
+            mk = np.ones((1, layout.n_out), dtype=bool) if m is None else np.ascontiguousarray(m)
+            data = (np.ascontiguousarray(x), np.ascontiguousarray(d), mk)
+            if self.update == "step":
+                loss, y_last = self._fn(*data, *self._weights, *self._keep, self.lr,
+                                        *_codes(layout))  # fmt: skip
+                return float(loss), y_last
+            loss, y_last, *grads = self._fn(*data, *self._weights, *_codes(layout))
+            self._apply(grads)
+            return float(loss), y_last
+        pb = _Problem(layout, self._params, x, d, m, _functions(layout), self._weights)
+        if self.update == "step":
+            loss, _, y_last = _truncated_numpy(pb, self._apply)
+            return loss, y_last
+        loss, grads, y_last = _truncated_numpy(pb)
+        self._apply(_kernel_weights(grads))
+        return loss, y_last

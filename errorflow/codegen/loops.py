@@ -529,6 +529,18 @@ class _KernelRenderer:
             st = _Statement(w, ar.shape(expr, shapes))
             final = st.element(expr, tuple(st.index))
             out.extend(st.emit(final, lambda v, n=name: f"{n} += {v}", indent=2))
+        for target, weight, keep in phase.learn:
+            st = _Statement(w, shapes[target])
+            idx = ", ".join(w.index(i) for i in st.index)
+            out.extend(
+                st.emit(
+                    _ZERO,
+                    lambda v, t=target, i=idx, wt=weight, k=keep: (
+                        f"{wt}[{i}] -= lr*{k}[{i}]*{w.access(t, i.split(', '))}"
+                    ),
+                    indent=2,
+                )
+            )
         for sym in phase.save:
             if sym in paired:
                 out.append(f"        saved_{sym.name}[t] = {sym.name}_pair[cur]")

@@ -33,6 +33,7 @@ __all__ = [
     "bptt_sequence",
     "forward_sequence",
     "slope",
+    "truncated_online",
     "truncated_sequence",
 ]
 
@@ -670,7 +671,6 @@ def forward_sequence(xs, w_in, w_out, w_c, w_h, w_k, f_code, fo_code, g_code, h_
     H = w_h.shape[0]
     K = w_k.shape[0]
     Q = w_k.shape[1]
-    N = C*S
     saved_y_k = numpy.zeros((T, K))
     s = numpy.zeros((C, S))
     y_c = numpy.zeros((C, S))
@@ -795,3 +795,271 @@ def forward_sequence(xs, w_in, w_out, w_c, w_h, w_k, f_code, fo_code, g_code, h_
             net_k[i0] = _r4
             saved_y_k[t, i0] = activate(f_code, net_k[i0])
     return saved_y_k
+
+
+def truncated_online(xs, targets, mask, w_in, w_out, w_c, w_h, w_k, keep_in, keep_out, keep_c, keep_h, keep_k, lr, f_code, fo_code, g_code, h_code):
+    """Real-time learning with the truncated gradient (eqs. 19-28; L2, L6): after every step the weights move in place by -lr dE(t)/dw; returns (E, y^k(T)).
+
+    Computes (SPEC L2, L6):
+        for t = 1..T: the step of truncated_sequence on the current weights, then w <- w -
+        lr keep dE(t)/dw for every weight array (keep: 1 where the weight exists)
+
+    Arguments:
+    xs: (T, n_in) inputs x(t), row t-1 for step t
+    targets: (T, K) targets d_k(t); never read where mask is False
+    mask: (T, K) or (1, K) bool: which targets count (a (1, K) row: every step)
+    w_in: (C, 1, P) input-gate weights
+    w_out: (C, 1, P) output-gate weights
+    w_c: (C, S, P) cell-input weights
+    w_h: (H, P) hidden-unit weights
+    w_k: (K, Q) output-unit weights
+    keep_in: 1.0 where a weight of in exists, 0.0 where masked
+    keep_out: 1.0 where a weight of out exists, 0.0 where masked
+    keep_c: 1.0 where a weight of c exists, 0.0 where masked
+    keep_h: 1.0 where a weight of h exists, 0.0 where masked
+    keep_k: 1.0 where a weight of k exists, 0.0 where masked
+    lr: learning rate alpha
+    f_code: code of f (gates, hidden and output units)
+    fo_code: code of the output-gate function ("one" without output gates)
+    g_code: code of the cell input squashing g
+    h_code: code of the cell output squashing h
+
+    Returns: loss, y_k.
+    """
+    T = xs.shape[0]
+    n_in = xs.shape[1]
+    C = w_c.shape[0]
+    S = w_c.shape[1]
+    P = w_c.shape[2]
+    H = w_h.shape[0]
+    K = w_k.shape[0]
+    Q = w_k.shape[1]
+    N = C*S
+    s = numpy.zeros((C, S))
+    y_c = numpy.zeros((C, S))
+    y_in = numpy.zeros((C, 1))
+    y_out = numpy.zeros((C, 1))
+    y_h = numpy.zeros((H,))
+    ds_in = numpy.zeros((C, S, P))
+    ds_c = numpy.zeros((C, S, P))
+    z = numpy.zeros((P,))
+    net_in = numpy.zeros((C, 1))
+    net_out = numpy.zeros((C, 1))
+    net_c = numpy.zeros((C, S))
+    net_h = numpy.zeros((H,))
+    g_c = numpy.zeros((C, S))
+    h_s = numpy.zeros((C, S))
+    o = numpy.zeros((Q,))
+    net_k = numpy.zeros((K,))
+    y_k = numpy.zeros((K,))
+    e_k = numpy.zeros((K,))
+    back = numpy.zeros((Q,))
+    back_c = numpy.zeros((C, S))
+    back_h = numpy.zeros((H,))
+    e_h = numpy.zeros((H,))
+    e_out = numpy.zeros((C, 1))
+    e_s = numpy.zeros((C, S))
+    gw_k = numpy.zeros((K, Q))
+    gw_h = numpy.zeros((H, P))
+    gw_out = numpy.zeros((C, 1, P))
+    gw_in = numpy.zeros((C, 1, P))
+    gw_c = numpy.zeros((C, S, P))
+    loss = 0.0
+    slope_net_in = numpy.zeros((C, 1))
+    slope_net_out = numpy.zeros((C, 1))
+    slope_net_c = numpy.zeros((C, S))
+    slope_s = numpy.zeros((C, S))
+    slope_net_h = numpy.zeros((H,))
+    slope_net_k = numpy.zeros((K,))
+    for t in range(T):
+        tm = t if mask.shape[0] != 1 else 0
+        for i0 in range(n_in):
+            z[i0] = xs[t, i0]
+        for i0 in range(C):
+            for i1 in range(S):
+                z[S*i0 + i1 + n_in] = y_c[i0, i1]
+        for i0 in range(C):
+            z[C*S + i0 + n_in] = y_in[i0, 0]
+        for i0 in range(C):
+            z[C*S + C + i0 + n_in] = y_out[i0, 0]
+        for i0 in range(H):
+            z[C*S + 2*C + i0 + n_in] = y_h[i0]
+        z[C*S + 2*C + H + n_in] = 1.0
+        for i0 in range(C):
+            _r0_n = P
+            _r0_0 = 0.0
+            _r0_1 = 0.0
+            _r0_2 = 0.0
+            _r0_3 = 0.0
+            for r0 in range(0, _r0_n - 3, 4):
+                _r0_0 += w_in[i0, 0, r0]*z[r0]
+                _r0_1 += w_in[i0, 0, (r0 + 1)]*z[(r0 + 1)]
+                _r0_2 += w_in[i0, 0, (r0 + 2)]*z[(r0 + 2)]
+                _r0_3 += w_in[i0, 0, (r0 + 3)]*z[(r0 + 3)]
+            for r0 in range(_r0_n - _r0_n % 4, _r0_n):
+                _r0_0 += w_in[i0, 0, r0]*z[r0]
+            _r0 = (_r0_0 + _r0_1) + (_r0_2 + _r0_3)
+            _r1_n = P
+            _r1_0 = 0.0
+            _r1_1 = 0.0
+            _r1_2 = 0.0
+            _r1_3 = 0.0
+            for r1 in range(0, _r1_n - 3, 4):
+                _r1_0 += w_out[i0, 0, r1]*z[r1]
+                _r1_1 += w_out[i0, 0, (r1 + 1)]*z[(r1 + 1)]
+                _r1_2 += w_out[i0, 0, (r1 + 2)]*z[(r1 + 2)]
+                _r1_3 += w_out[i0, 0, (r1 + 3)]*z[(r1 + 3)]
+            for r1 in range(_r1_n - _r1_n % 4, _r1_n):
+                _r1_0 += w_out[i0, 0, r1]*z[r1]
+            _r1 = (_r1_0 + _r1_1) + (_r1_2 + _r1_3)
+            net_in[i0, 0] = _r0
+            net_out[i0, 0] = _r1
+        for i0 in range(C):
+            for i1 in range(S):
+                _r2_n = P
+                _r2_0 = 0.0
+                _r2_1 = 0.0
+                _r2_2 = 0.0
+                _r2_3 = 0.0
+                for r0 in range(0, _r2_n - 3, 4):
+                    _r2_0 += z[r0]*w_c[i0, i1, r0]
+                    _r2_1 += z[(r0 + 1)]*w_c[i0, i1, (r0 + 1)]
+                    _r2_2 += z[(r0 + 2)]*w_c[i0, i1, (r0 + 2)]
+                    _r2_3 += z[(r0 + 3)]*w_c[i0, i1, (r0 + 3)]
+                for r0 in range(_r2_n - _r2_n % 4, _r2_n):
+                    _r2_0 += z[r0]*w_c[i0, i1, r0]
+                _r2 = (_r2_0 + _r2_1) + (_r2_2 + _r2_3)
+                net_c[i0, i1] = _r2
+        for i0 in range(H):
+            _r3_n = P
+            _r3_0 = 0.0
+            _r3_1 = 0.0
+            _r3_2 = 0.0
+            _r3_3 = 0.0
+            for r0 in range(0, _r3_n - 3, 4):
+                _r3_0 += w_h[i0, r0]*z[r0]
+                _r3_1 += w_h[i0, (r0 + 1)]*z[(r0 + 1)]
+                _r3_2 += w_h[i0, (r0 + 2)]*z[(r0 + 2)]
+                _r3_3 += w_h[i0, (r0 + 3)]*z[(r0 + 3)]
+            for r0 in range(_r3_n - _r3_n % 4, _r3_n):
+                _r3_0 += w_h[i0, r0]*z[r0]
+            _r3 = (_r3_0 + _r3_1) + (_r3_2 + _r3_3)
+            net_h[i0] = _r3
+        for i0 in range(C):
+            y_in[i0, 0], slope_net_in[i0, 0] = activate_and_slope(f_code, net_in[i0, 0])
+            y_out[i0, 0], slope_net_out[i0, 0] = activate_and_slope(fo_code, net_out[i0, 0])
+        for i0 in range(C):
+            for i1 in range(S):
+                g_c[i0, i1], slope_net_c[i0, i1] = activate_and_slope(g_code, net_c[i0, i1])
+                s[i0, i1] = s[i0, i1] + g_c[i0, i1]*y_in[i0, 0]
+                h_s[i0, i1], slope_s[i0, i1] = activate_and_slope(h_code, s[i0, i1])
+                y_c[i0, i1] = h_s[i0, i1]*y_out[i0, 0]
+        for i0 in range(H):
+            y_h[i0], slope_net_h[i0] = activate_and_slope(f_code, net_h[i0])
+        for i0 in range(C):
+            for i1 in range(S):
+                o[S*i0 + i1] = y_c[i0, i1]
+        for i0 in range(H):
+            o[C*S + i0] = y_h[i0]
+        for i0 in range(n_in):
+            o[C*S + H + i0] = xs[t, i0]
+        o[C*S + H + n_in] = 1.0
+        for i0 in range(K):
+            _r4_n = Q
+            _r4_0 = 0.0
+            _r4_1 = 0.0
+            _r4_2 = 0.0
+            _r4_3 = 0.0
+            for r0 in range(0, _r4_n - 3, 4):
+                _r4_0 += w_k[i0, r0]*o[r0]
+                _r4_1 += w_k[i0, (r0 + 1)]*o[(r0 + 1)]
+                _r4_2 += w_k[i0, (r0 + 2)]*o[(r0 + 2)]
+                _r4_3 += w_k[i0, (r0 + 3)]*o[(r0 + 3)]
+            for r0 in range(_r4_n - _r4_n % 4, _r4_n):
+                _r4_0 += w_k[i0, r0]*o[r0]
+            _r4 = (_r4_0 + _r4_1) + (_r4_2 + _r4_3)
+            net_k[i0] = _r4
+            y_k[i0], slope_net_k[i0] = activate_and_slope(f_code, net_k[i0])
+            e_k[i0] = (1.0 if mask[tm, i0] else 0.0)*slope_net_k[i0]*((targets[t, i0] if mask[tm, i0] else 0.0) - y_k[i0])
+        for i0 in range(Q):
+            back[i0] = 0.0
+        for i0 in range(K):
+            for i1 in range(Q):
+                back[i1] += e_k[i0]*w_k[i0, i1]
+        for i0 in range(C):
+            for i1 in range(S):
+                back_c[i0, i1] = back[S*i0 + i1]
+        for i0 in range(H):
+            back_h[i0] = back[N + i0]
+            e_h[i0] = back_h[i0]*slope_net_h[i0]
+        for i0 in range(C):
+            _r5_n = S
+            _r5_0 = 0.0
+            _r5_1 = 0.0
+            _r5_2 = 0.0
+            _r5_3 = 0.0
+            for r0 in range(0, _r5_n - 3, 4):
+                _r5_0 += back_c[i0, r0]*h_s[i0, r0]
+                _r5_1 += back_c[i0, (r0 + 1)]*h_s[i0, (r0 + 1)]
+                _r5_2 += back_c[i0, (r0 + 2)]*h_s[i0, (r0 + 2)]
+                _r5_3 += back_c[i0, (r0 + 3)]*h_s[i0, (r0 + 3)]
+            for r0 in range(_r5_n - _r5_n % 4, _r5_n):
+                _r5_0 += back_c[i0, r0]*h_s[i0, r0]
+            _r5 = (_r5_0 + _r5_1) + (_r5_2 + _r5_3)
+            e_out[i0, 0] = slope_net_out[i0, 0]*_r5
+        for i0 in range(C):
+            for i1 in range(S):
+                e_s[i0, i1] = y_out[i0, 0]*back_c[i0, i1]*slope_s[i0, i1]
+        for i0 in range(C):
+            for i1 in range(S):
+                _t6 = g_c[i0, i1]*slope_net_in[i0, 0]
+                _t7 = y_in[i0, 0]*slope_net_c[i0, i1]
+                for i2 in range(P):
+                    ds_in[i0, i1, i2] = ds_in[i0, i1, i2] + z[i2]*_t6
+                    ds_c[i0, i1, i2] = z[i2]*_t7 + ds_c[i0, i1, i2]
+        for i0 in range(K):
+            for i1 in range(Q):
+                gw_k[i0, i1] = -e_k[i0]*o[i1]
+        for i0 in range(H):
+            for i1 in range(P):
+                gw_h[i0, i1] = -e_h[i0]*z[i1]
+        for i0 in range(C):
+            for i2 in range(P):
+                _r8_n = S
+                _r8_0 = 0.0
+                _r8_1 = 0.0
+                _r8_2 = 0.0
+                _r8_3 = 0.0
+                for r0 in range(0, _r8_n - 3, 4):
+                    _r8_0 += e_s[i0, r0]*ds_in[i0, r0, i2]
+                    _r8_1 += e_s[i0, (r0 + 1)]*ds_in[i0, (r0 + 1), i2]
+                    _r8_2 += e_s[i0, (r0 + 2)]*ds_in[i0, (r0 + 2), i2]
+                    _r8_3 += e_s[i0, (r0 + 3)]*ds_in[i0, (r0 + 3), i2]
+                for r0 in range(_r8_n - _r8_n % 4, _r8_n):
+                    _r8_0 += e_s[i0, r0]*ds_in[i0, r0, i2]
+                _r8 = (_r8_0 + _r8_1) + (_r8_2 + _r8_3)
+                gw_out[i0, 0, i2] = -z[i2]*e_out[i0, 0]
+                gw_in[i0, 0, i2] = -_r8
+        for i0 in range(C):
+            for i1 in range(S):
+                for i2 in range(P):
+                    gw_c[i0, i1, i2] = -ds_c[i0, i1, i2]*e_s[i0, i1]
+        for i0 in range(K):
+            loss += (0.5)*(1.0 if mask[tm, i0] else 0.0)*(((targets[t, i0] if mask[tm, i0] else 0.0) - y_k[i0])*((targets[t, i0] if mask[tm, i0] else 0.0) - y_k[i0]))
+        for i0 in range(C):
+            for i2 in range(P):
+                w_in[i0, 0, i2] -= lr*keep_in[i0, 0, i2]*gw_in[i0, 0, i2]
+        for i0 in range(C):
+            for i2 in range(P):
+                w_out[i0, 0, i2] -= lr*keep_out[i0, 0, i2]*gw_out[i0, 0, i2]
+        for i0 in range(C):
+            for i1 in range(S):
+                for i2 in range(P):
+                    w_c[i0, i1, i2] -= lr*keep_c[i0, i1, i2]*gw_c[i0, i1, i2]
+        for i0 in range(H):
+            for i1 in range(P):
+                w_h[i0, i1] -= lr*keep_h[i0, i1]*gw_h[i0, i1]
+        for i0 in range(K):
+            for i1 in range(Q):
+                w_k[i0, i1] -= lr*keep_k[i0, i1]*gw_k[i0, i1]
+    return loss, y_k
