@@ -15,7 +15,22 @@ from types import ModuleType
 __all__ = ["NAMES", "get"]
 
 #: Derivation modules by the name ``errorflow derive NAME`` takes, in document order.
-NAMES: tuple[str, ...] = ("squashing", "bptt", "cec", "lstm")
+NAMES: tuple[str, ...] = (
+    "squashing",
+    "bptt",
+    "cec",
+    "lstm",
+    "forget_gate",
+    "peephole",
+    "gru",
+    "spectral",
+    "leaky",
+    "rtrl",
+    "narx",
+    "kalman",
+    "second_order",
+    "guessing",
+)
 
 
 def get(name: str) -> ModuleType:

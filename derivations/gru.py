@@ -280,24 +280,33 @@ def _section_jacobian() -> Section:
                 "entry",
                 r"\frac{\partial h_i(t)}{\partial h_j(t-1)}",
                 r"(1 - z_i)\,\delta_{ij} + (\tilde h_i - h_i(t-1))\, z_i (1 - z_i)\, u^z_{ij} "
-                r"+ z_i (1 - \tilde h_i^2) \Bigl(u^h_{ij} r_j + \sum_l u^h_{il}\, h_l(t-1)\, "
-                r"r_l (1 - r_l)\, u^r_{lj}\Bigr)",
+                r"+ z_i (1 - \tilde h_i^2)\, \rho_{ij}",
                 text=(
                     "dh_i(t)/dh_j(t-1) = (1 - z_i) delta_ij + (htilde_i - h_i) z_i (1 - z_i) "
-                    "u^z_ij + z_i (1 - htilde_i^2) (u^h_ij r_j + sum_l u^h_il h_l r_l (1 - r_l) "
-                    "u^r_lj)"
+                    "u^z_ij + z_i (1 - htilde_i^2) rho_ij"
                 ),
+            ),
+            Step(
+                "candidate path",
+                r"\rho_{ij}",
+                r"u^h_{ij} r_j + \sum_l u^h_{il}\, h_l(t-1)\, r_l (1 - r_l)\, u^r_{lj}",
+                text="rho_ij = u^h_ij r_j + sum_l u^h_il h_l r_l (1 - r_l) u^r_lj",
             ),
             Step(
                 "matrix form",
                 r"J(t)",
                 r"\mathrm{diag}(1 - z) + \mathrm{diag}\bigl((\tilde h - h(t-1))\, z (1 - z)\bigr) "
-                r"U_z + \mathrm{diag}\bigl(z (1 - \tilde h^2)\bigr) U_h \bigl(\mathrm{diag}(r) + "
-                r"\mathrm{diag}(h(t-1)\, r (1 - r))\, U_r\bigr)",
+                r"U_z + \mathrm{diag}\bigl(z (1 - \tilde h^2)\bigr) U_h R(t)",
                 text=(
                     "J(t) = diag(1 - z) + diag((htilde - h) z (1 - z)) U_z + diag(z (1 - "
-                    "htilde^2)) U_h (diag(r) + diag(h r (1 - r)) U_r)"
+                    "htilde^2)) U_h R(t)"
                 ),
+            ),
+            Step(
+                "R",
+                r"R(t)",
+                r"\mathrm{diag}(r) + \mathrm{diag}(h(t-1)\, r (1 - r))\, U_r",
+                text="R(t) = diag(r) + diag(h r (1 - r)) U_r",
             ),
             Step(
                 "error step",
@@ -370,11 +379,17 @@ def _section_carousel() -> Section:
             Step(
                 "near closed",
                 r"J(t) - I",
-                r"\mathrm{diag}(z)\, \bigl(-I + \mathrm{diag}((\tilde h - h)(1 - z)) U_z + "
+                r"\mathrm{diag}(z)\, \bigl(-I + M(t)\bigr)",
+                text="J(t) - I = diag(z) (-I + M(t))",
+            ),
+            Step(
+                "M",
+                r"M(t)",
+                r"\mathrm{diag}((\tilde h - h)(1 - z)) U_z + "
                 r"\mathrm{diag}(1 - \tilde h^2) U_h (\mathrm{diag}(r) + \mathrm{diag}(h\, r(1-r)) "
-                r"U_r)\bigr)",
-                text="J(t) - I = diag(z) (-I + diag((htilde - h)(1 - z)) U_z + diag(1 - htilde^2) "
-                "U_h (diag(r) + diag(h r (1 - r)) U_r))",
+                r"U_r)",
+                text="M(t) = diag((htilde - h)(1 - z)) U_z + diag(1 - htilde^2) "
+                "U_h (diag(r) + diag(h r (1 - r)) U_r)",
             ),
             Step(
                 "gate open",

@@ -581,7 +581,7 @@ def _section_cost() -> Section:
     sizes = ", ".join(map(str, COUNT_SIZES))
     return Section(
         claims=("S6",),
-        title="cost: O(n^4) per step for RTRL, O(n^2) for BPTT",
+        title=r"cost: $O(n^4)$ per step for RTRL, $O(n^2)$ for BPTT",
         paper_ref="section 4 and eq. (29): RTRL is local in time, not in space; BPTT the reverse",
         prose=(
             r"Updating the $n \times n^2$ sensitivities mixes every $p^l_{ij}$ over the $n$ "

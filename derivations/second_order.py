@@ -504,7 +504,7 @@ def _section_cost() -> Section:
     sizes = ", ".join(map(str, COUNT_SIZES))
     return Section(
         claims=("S9", "L8"),
-        title="cost: O(W^2) per step for second-order RTRL, O(W) for LSTM",
+        title=r"cost: $O(W^2)$ per step for second-order RTRL, $O(W)$ for LSTM",
         paper_ref="section 2 (Watrous \\& Kuhn: $O(W^2)$) and eq. (29)",
         prose=(
             r"A second-order net with $n$ units and $m$ inputs has $W = n^2 m$ weights. Its "

@@ -6,6 +6,10 @@ Two pages are not written by hand but generated on every ``mkdocs build``:
   :data:`errorflow.verify.REGISTRY` (id, paper section, statement, how it is checked). It is
   read from the registry, not computed: no check runs at build time. The measured results
   (status, cases, worst error) are the report's ``claims.md`` (``errorflow report``).
+* ``comparison.md``: the architectures compared (:mod:`errorflow.comparison`: derived factors,
+  costs, and rates measured from each module's representative setting at build time);
+* ``experiments.md``: the committed reproduction of the paper's long-lag experiments
+  (:mod:`errorflow.experiments.reproduction`) with its learning curves;
 * ``figures.md``: the report's figures, drawn by :func:`errorflow.figures.write_figures` into a
   scratch folder and copied into the site. When that module cannot be imported (not written
   yet, or matplotlib missing) the page says so instead; when it is there but fails, the build
@@ -45,6 +49,7 @@ __all__ = [
     "claims_markdown",
     "draw_figures",
     "figures_markdown",
+    "guide_page",
     "import_tree",
     "on_config",
     "on_files",
@@ -54,13 +59,31 @@ __all__ = [
 
 log = logging.getLogger("mkdocs.hooks.errorflow")
 
-#: The guide page of each SPEC section letter (claim ids link there).
+#: The guide page of each SPEC section letter, and of each claim with a page of its own (claim
+#: ids link there: :func:`guide_page`).
 GUIDE_PAGES: dict[str, str] = {
     "A": "squashing.md",
     "B": "bptt.md",
     "C": "cec.md",
     "L": "lstm.md",
+    "S": "architectures.md",
+    "S1": "forget_gate.md",
+    "S2": "peephole.md",
+    "S3": "gru.md",
+    "S4": "spectral.md",
+    "S5": "leaky.md",
+    "S6": "rtrl.md",
+    "S7": "narx.md",
+    "S8": "kalman.md",
+    "S9": "second_order.md",
+    "S10": "guessing.md",
 }
+
+
+def guide_page(claim_id: str) -> str | None:
+    """The guide page a claim id links to: its own page, else its section letter's."""
+    return GUIDE_PAGES.get(claim_id) or GUIDE_PAGES.get(claim_id.rstrip("0123456789"))
+
 
 _MD_SPECIALS = re.compile(r"([\\`*_\[\]|])")
 
@@ -82,7 +105,7 @@ def claims_markdown(claims: Iterable | None = None) -> str:
     claims = list(claims)
     rows = []
     for c in claims:
-        page = GUIDE_PAGES.get(c.id.rstrip("0123456789"))
+        page = guide_page(c.id)
         cid = f"[{c.id}]({page})" if page else c.id
         rows.append(
             f"| {cid} | {_md_text(c.section)} | {_md_text(c.statement)} | {_md_text(c.how)} |"
@@ -157,9 +180,7 @@ def figures_markdown(figures: Sequence[Figure], missing: str | None = None) -> s
     if missing:
         lines += ['!!! warning "Figures not drawn in this build"', "", f"    {missing}", ""]
     for fig in figures:
-        claims = ", ".join(
-            f"[{c}]({GUIDE_PAGES[c[0]]})" if c[:1] in GUIDE_PAGES else c for c in fig.claims
-        )
+        claims = ", ".join(f"[{c}]({guide_page(c)})" if guide_page(c) else c for c in fig.claims)
         links = f"[PNG](figures/{fig.png.name})"
         if fig.svg is not None:
             links += f", [SVG](figures/{fig.svg.name})"
@@ -326,7 +347,8 @@ def on_config(config):
 
 
 def on_files(files, config):
-    """Add the generated ``claims.md`` and ``figures.md`` pages and the figure files."""
+    """Add the generated ``claims.md``, ``figures.md``, ``comparison.md`` and
+    ``experiments.md`` pages and the figure files."""
     from mkdocs.structure.files import File
 
     files.append(File.generated(config, "claims.md", content=claims_markdown()))
@@ -344,6 +366,13 @@ def on_files(files, config):
             if path is not None:
                 files.append(File.generated(config, f"figures/{path.name}", abs_src_path=path))
     files.append(File.generated(config, "figures.md", content=figures_markdown(figures, missing)))
+    from errorflow import comparison
+    from errorflow.experiments import reproduction
+
+    files.append(File.generated(config, "comparison.md", content=comparison.markdown()))
+    files.append(File.generated(config, "experiments.md", content=reproduction.markdown()))
+    for path in reproduction.copy_figures(scratch / "experiments"):
+        files.append(File.generated(config, f"experiments/{path.name}", abs_src_path=path))
     return files
 
 

@@ -4,9 +4,10 @@ Five figures, each a function returning a :class:`matplotlib.figure.Figure` (so 
 can be inspected) and registered in :data:`FIGURES` with a title, a TeX-safe caption and the
 SPEC claims it illustrates:
 
-* :func:`error_flow` (B5, B6, B9, L3, L4): ``log10 |d vartheta_v(t-q) / d vartheta_u(t)|``
+* :func:`error_flow` (B5, B6, B9, L3, L4, S1-S9): ``log10 |d vartheta_v(t-q) / d vartheta_u(t)|``
   against the lag q up to 10^4, for logistic RNNs (decay, with the B6 and B9 bounds), linear
-  units with ``|w| > 1`` (explosion) and an LSTM memory cell (eq. 41: flat);
+  units with ``|w| > 1`` (explosion) and an LSTM memory cell (eq. 41: flat); a second panel
+  has every other architecture's factor (:func:`errorflow.comparison.architecture_curves`);
 * :func:`b7_factor` (B6, B7): one logistic factor ``|f'(w y) w|`` against w;
 * :func:`b9_looseness` (B9): the B9 bound against the factor it bounds;
 * :func:`truncated_vs_full` (L2, L10): truncated against full LSTM gradients;
@@ -35,6 +36,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
+from errorflow import comparison
 from errorflow.derivations.bptt import b7_optimum
 from errorflow.numeric import lstm, rnn
 from errorflow.numeric.activations import ACTIVATIONS
@@ -246,14 +248,15 @@ def log10_cell_flow(fwd: lstm.Forward, cell: tuple[int, int], lags: Sequence[int
 
 @_styled
 def error_flow(profile: str = "ci", seed: int = 19970) -> Figure:
-    """Figure (a): decay (B6, B9), explosion (B5) and the constant error carousel (L3, L4)."""
+    """Figure (a): decay (B6, B9), explosion (B5) and the constant error carousel (L3, L4);
+    second panel: every other architecture's factor over q steps (S1-S9)."""
     budget = _profile(profile)
     rng = _rng(seed, "error_flow")
     lags = lag_grid(budget.lags)
     fwd, cell = _carousel(rng, Q_MAX + 1)
     xs = rng.uniform(-1.0, 1.0, (Q_MAX + 1, fwd.layout.n_in))  # the RNNs' inputs: like the LSTM's
-    fig = Figure(figsize=(7.0, 5.8), layout="constrained")
-    ax = fig.subplots()
+    fig = Figure(figsize=(7.0, 12.0), layout="constrained")
+    ax, arch = fig.subplots(2, 1, height_ratios=(5.8, 4.6))
     for color, norm in zip(_COLORS, (1.0, 2.5, 3.9), strict=False):
         W, nets = _logistic_rnn(rng, norm, xs)
         bounds = _b6_b9_bounds(W, nets, lags)
@@ -297,8 +300,25 @@ def error_flow(profile: str = "ci", seed: int = 19970) -> Figure:
         Line2D([], [], color="0.3", ls=":", lw=0.9, label=r"B6 bound $n(\|W\|_A/4)^q$ (dotted)"),
         Line2D([], [], color="0.45", lw=0.8, label=r"CEC: $\partial s_c(t)/\partial s_c(t-q)=1$"),
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncols=2)
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=2)
+    _architectures_panel(arch, seed)
     return fig
+
+
+def _architectures_panel(ax, seed: int) -> None:
+    for (name, _, color, style), (lags, flow, label) in zip(
+        comparison.ARCHITECTURE_CURVES, comparison.architecture_curves(seed), strict=True
+    ):
+        ax.plot(lags, flow, style, color=color, lw=1.1, gid=f"arch-{name}", label=label)
+    ax.axhline(0.0, color="black", lw=1.2, gid="arch-lstm", label="1997 LSTM carousel (L3): 1")
+    ax.set_xscale("log")
+    _decades_axis(ax)
+    ax.set_xlim(1, Q_MAX)
+    ax.set_ylim(-2e4, 1e3)
+    ax.set_xlabel(LAG_LABEL)
+    ax.set_ylabel(r"$\log_{10}$ |error factor over $q$ steps| (decades, symlog)")
+    ax.set_title("The same measure for the other architectures (S1-S9)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2)
 
 
 # ---------------------------------------------------------------------------------------
@@ -568,9 +588,14 @@ FIGURES: dict[str, FigureInfo] = {
         r"$r^q$ (B5); the truncated flow through a memory cell of a random LSTM network "
         r"(eq.~41 with $v = c_j$; experiment 4's layout, $t = 10^4 + 1$, the same inputs; "
         r"the cell with the largest $h'(s_c(t))$) does not decay: the carousel "
-        r"contributes exactly $\partial s_c(t)/\partial s_c(t-q) = 1$ (L3, L4). All computed "
+        r"contributes exactly $\partial s_c(t)/\partial s_c(t-q) = 1$ (L3, L4). Second "
+        r"panel: the same measure for the other architectures, one representative setting each "
+        r"(S1-S9; the settings are in each module's \texttt{panel\_curve}): forget gates, "
+        r"peepholes, the GRU, tanh RNNs under the spectral bound, leaky units, NARX delays, RTRL, "
+        r"a discounted Kalman filter and second-order units all decay at a rate fixed by their "
+        r"factors (peepholes can also explode); only the 1997 carousel stays at 1. All computed "
         r"in log space (B10).",
-        ("B5", "B6", "B9", "B10", "L3", "L4"),
+        ("B5", "B6", "B9", "B10", "L3", "L4", "S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9"),
         error_flow,
     ),
     "b7_factor": FigureInfo(

@@ -6,8 +6,11 @@
 2. run the claims registry (symbolic and numeric checks);
 3. draw the figures (``figures/*.png`` and ``.svg``, when :mod:`errorflow.figures` is present);
 4. write ``derivations.tex`` (one amsmath article: notation, each claim's derivation steps and
-   proofs, the measured figures, the claims table and the figures), ``claims.json`` (the
-   ``verify --json`` records plus seconds and measured details per claim) and ``claims.md``;
+   proofs, the measured figures, the claims table, the figures, the architecture comparison
+   table of :mod:`errorflow.comparison` with measured rates, and the reproduction of the
+   paper's long-lag experiments from :mod:`errorflow.experiments.reproduction`),
+   ``claims.json`` (the ``verify --json`` records plus seconds and measured details per
+   claim), ``claims.md``, ``comparison.md`` and ``experiments.md``;
 5. compile ``derivations.pdf`` with ``pdflatex`` when it is on PATH (otherwise say so in one
    line and how to get it). The PDF is reproducible: fixed dates and no trailer ID.
 
@@ -211,9 +214,11 @@ def derivations_document(
     results: Sequence | None = None,
     figures: Sequence[tuple[str, str, str]] = (),
     bodies: Sequence[str] | None = None,
+    sections: Sequence[str] = (),
 ) -> str:
     """Every derivation module in one complete LaTeX article, with the measured figures,
-    the claims table and the figures (when given)."""
+    the claims table, the figures (when given) and further ``sections`` (LaTeX: the
+    architecture comparison, the experiments)."""
     if bodies is None:
         bodies = [derivations.get(n).derivation().to_latex_body() for n in derivations.NAMES]
     parts = list(bodies)
@@ -222,6 +227,7 @@ def derivations_document(
         parts.append(claims_latex(results))
     if figures:
         parts.append(figures_latex(figures))
+    parts.extend(sections)
     reproducible = "\\ifdefined\\pdftrailerid\\pdftrailerid{}\\fi"
     return latex_document(
         "errorflow: the error flow of recurrent networks, derived",
@@ -390,8 +396,16 @@ def run_report(
     say("[3/5] figures")
     placed = _figures(out, profile, say)
     say("[4/5] files")
-    tex = derivations_document(results, placed, bodies)
+    from errorflow import comparison
+    from errorflow.experiments import reproduction
+
+    rates = comparison.measured_rates()
+    sections = [comparison.latex(rates), reproduction.latex(out / "figures")]
+    tex = derivations_document(results, placed, bodies, sections)
     written = _write_files(out, tex, results)
+    (out / "comparison.md").write_text(comparison.markdown(rates), encoding="utf-8")
+    (out / "experiments.md").write_text(reproduction.markdown(), encoding="utf-8")
+    written += [out / "comparison.md", out / "experiments.md"]
     for path in written:
         say(f"  wrote {path}")
     report = ReportResult(results, written)

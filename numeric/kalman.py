@@ -218,4 +218,4 @@ def panel_curve(q_max: int = 10_000, seed: int = 19970) -> tuple[np.ndarray, np.
     log_factors = np.broadcast_to(act.log_df(nets), nets.shape)  # log(lam f' |w|), w = 1
     lags = np.arange(1, int(q_max) + 1)
     curve = np.cumsum(log_factors) / math.log(10.0)
-    return lags, curve, f"Kalman/EKF discount λ = {PANEL_LAMBDA} (through a CEC)"
+    return lags, curve, rf"Kalman/EKF discount $\lambda = {PANEL_LAMBDA}$ (through a CEC)"

@@ -176,4 +176,4 @@ def panel_curve(q_max: int = 10_000, seed: int = 19970) -> tuple[np.ndarray, np.
     traj = rnn.forward(W, xs, "logistic")
     logs = forward_log_factor(W, traj.nets[:-1], "logistic")
     qs = np.arange(1, int(q_max) + 1)
-    return qs, logs / np.log(10.0), "RTRL sensitivity (= BPTT, 4 logistic units, W ~ N(0,1))"
+    return qs, logs / np.log(10.0), "RTRL sensitivity (= BPTT, 4 logistic units, $W \\sim N(0,1)$)"

@@ -257,4 +257,8 @@ def panel_curve(q_max: int = 10_000, seed: int = 19970) -> tuple[np.ndarray, np.
             log_scale += np.log(top)
             out[s] = log_scale
     qs = np.arange(1, int(q_max) + 1)
-    return qs, out / np.log(10.0), "second-order, 4 logistic units, 3 one-hot symbols, W ~ N(0,1)"
+    return (
+        qs,
+        out / np.log(10.0),
+        "second-order, 4 logistic units, 3 one-hot symbols, $W \\sim N(0,1)$",
+    )

@@ -5,4 +5,5 @@ SPEC_IDS = (
     + [f"B{i}" for i in range(1, 11)]
     + ["C1", "C2"]
     + [f"L{i}" for i in range(1, 13)]
+    + [f"S{i}" for i in range(1, 11)]
 )

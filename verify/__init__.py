@@ -4,7 +4,22 @@ Importing this package registers every claim (``errorflow.verify.REGISTRY``); :f
 evaluates them. ``errorflow verify`` is the command-line front end.
 """
 
-from . import claims_bptt, claims_cec, claims_lstm, claims_squashing
+from . import (
+    claims_bptt,
+    claims_cec,
+    claims_forget_gate,
+    claims_gru,
+    claims_guessing,
+    claims_kalman,
+    claims_leaky,
+    claims_lstm,
+    claims_narx,
+    claims_peephole,
+    claims_rtrl,
+    claims_second_order,
+    claims_spectral,
+    claims_squashing,
+)
 from .registry import PROFILES, REGISTRY, Claim, ClaimResult, UnknownClaimError, run, select
 
 __all__ = [
@@ -15,7 +30,17 @@ __all__ = [
     "UnknownClaimError",
     "claims_bptt",
     "claims_cec",
+    "claims_forget_gate",
+    "claims_gru",
+    "claims_guessing",
+    "claims_kalman",
+    "claims_leaky",
     "claims_lstm",
+    "claims_narx",
+    "claims_peephole",
+    "claims_rtrl",
+    "claims_second_order",
+    "claims_spectral",
     "claims_squashing",
     "run",
     "select",

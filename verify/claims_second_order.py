@@ -184,8 +184,9 @@ register(
     Claim(
         "S9",
         "S (successors and earlier approaches)",
-        "second-order units net_i(t) = sum_jk w_ijk y^j(t-1) x^k(t): the error factor "
-        "dy^i(t)/dy^j(t-1) = f'_i(net_i(t)) sum_k w_ijk x^k(t) is gated by the input (a zero "
+        "second-order units, net_i(t) = sum over j, k of w_ijk y^j(t-1) x^k(t): the error "
+        "factor dy^i(t) / dy^j(t-1) = f'_i(net_i(t)) sum over k of w_ijk x^k(t) is gated by "
+        "the input (a zero "
         "input blocks it exactly); multiplicative gates scale error by their activation and "
         "can protect it; second-order RTRL costs O(W^2) per step, LSTM O(W)",
         "SymPy: the generated forward statements vs sympy.diff, the unrolled net's jacobian "

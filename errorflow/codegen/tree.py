@@ -24,7 +24,21 @@ __all__ = ["SOURCES", "compare", "default_target", "generate", "write"]
 #: ``GENERATED_DOC`` (the generated module's docstring); a module that also exposes
 #: ``loop_specs()`` and ``LOOPS_DOC`` gets a ``<name>_loops.py`` of loop kernels (plus the
 #: drivers of ``errorflow.codegen.loops.DRIVERS`` its ``LOOP_DRIVERS`` names).
-SOURCES: tuple[str, ...] = ("squashing", "bptt", "lstm")
+SOURCES: tuple[str, ...] = (
+    "squashing",
+    "bptt",
+    "lstm",
+    "forget_gate",
+    "peephole",
+    "gru",
+    "spectral",
+    "leaky",
+    "rtrl",
+    "narx",
+    "kalman",
+    "second_order",
+    "guessing",
+)
 
 
 def default_target() -> Path:

@@ -8,12 +8,32 @@
 
 from . import (
     bptt,
+    forget_gate,
+    gru,
+    guessing,
+    kalman,
+    leaky,
     lstm,
+    narx,
+    peephole,
+    rtrl,
+    second_order,
+    spectral,
     squashing,
 )
 
 __all__ = [
     "bptt",
+    "forget_gate",
+    "gru",
+    "guessing",
+    "kalman",
+    "leaky",
     "lstm",
+    "narx",
+    "peephole",
+    "rtrl",
+    "second_order",
+    "spectral",
     "squashing",
 ]
