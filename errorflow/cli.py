@@ -87,6 +87,42 @@ def _build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", metavar="DIR", default="errorflow-report")
     report.add_argument("--profile", choices=("ci", "thorough"), default="ci")
     report.add_argument("--no-pdf", action="store_true", help="do not run pdflatex")
+
+    from errorflow.experiments.tasks import NAMES as EXPERIMENTS
+
+    experiment = sub.add_parser(
+        "experiment",
+        help="re-run one of the paper's long-lag experiments with the generated kernels",
+        description=(
+            "Train the 1997 LSTM online with the generated truncated-gradient kernels on the "
+            "adding problem (exp. 4), the noise-free long-lag task (2a) or the very-long-lag "
+            "task (2c), seed after seed, with a conventional RNN trained by full BPTT on the "
+            "first seeds as the baseline. Writes a JSON file per seed, a summary against the "
+            "paper's figures (also printed) and a learning-curve figure into DIR/<task>/."
+        ),
+    )
+    experiment.add_argument("name", metavar="NAME", choices=EXPERIMENTS,
+                            help=f"one of: {', '.join(EXPERIMENTS)}")  # fmt: skip
+    experiment.add_argument("--seeds", type=int, default=3, metavar="N", help="runs (default 3)")
+    experiment.add_argument("--first-seed", type=int, default=0, metavar="K")
+    experiment.add_argument(
+        "--max-sequences",
+        type=int,
+        metavar="M",
+        help="training sequences per run before giving up (default: 5x the paper's mean)",
+    )
+    experiment.add_argument("--out", metavar="DIR", default="errorflow-experiments")
+    experiment.add_argument("--T", type=int, help="adding: minimal sequence length (100)")
+    experiment.add_argument("--p", type=int, help="2a, 2c: number of distractor symbols (100)")
+    experiment.add_argument("--q", type=int, help="2c: minimal lag - 1 (default p)")
+    experiment.add_argument(
+        "--baseline-seeds", type=int, default=3, metavar="N",
+        help="seeds that also train the RNN + BPTT baseline (default 3; 0: none)",
+    )  # fmt: skip
+    experiment.add_argument("--baseline-sequences", type=int, default=20_000, metavar="M")
+    experiment.add_argument("--baseline-seconds", type=float, default=30.0, metavar="S")
+    experiment.add_argument("--backend", choices=("auto", "numpy", "numba"), default="auto")
+    experiment.add_argument("--quiet", action="store_true", help="no progress lines")
     return parser
 
 
@@ -233,18 +269,63 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK if not failed else EXIT_FAILED
 
 
+def _cmd_experiment(args: argparse.Namespace) -> int:
+    from errorflow.experiments import runner, task
+    from errorflow.numeric import InvalidArgumentError
+    from errorflow.numeric.backends import BackendUnavailableError, resolve
+
+    for name in ("seeds", "max_sequences", "baseline_sequences"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise UsageError(f"--{name.replace('_', '-')}: expected an integer >= 1, got {value}")
+    if args.baseline_seeds < 0 or args.first_seed < 0:
+        raise UsageError("--baseline-seeds and --first-seed: expected integers >= 0")
+    if not args.baseline_seconds > 0:
+        raise UsageError(f"--baseline-seconds: expected a number > 0, got {args.baseline_seconds}")
+    options = {"T": args.T, "p": args.p, "q": args.q}
+    try:
+        chosen = task(args.name, **options)
+        resolve(args.backend)
+    except (InvalidArgumentError, BackendUnavailableError) as exc:
+        text = str(exc).removeprefix(f"{exc.argument}: ")
+        raise UsageError(f"--{exc.argument}: {text}") from None
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+    summary = runner.run(
+        chosen,
+        args.seeds,
+        args.max_sequences,
+        out,
+        first_seed=args.first_seed,
+        baseline_seeds=args.baseline_seeds,
+        baseline_sequences=args.baseline_sequences,
+        baseline_seconds=args.baseline_seconds,
+        progress=not args.quiet,
+        backend=args.backend,
+    )
+    sys.stdout.write(runner.summary_markdown(summary))
+    print(f"errorflow: wrote {out / chosen.slug}/", file=sys.stderr)
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``errorflow`` console script and ``python -m errorflow``."""
     try:
         parser = _build_parser()
         args = parser.parse_args(argv)
         if args.command is None:
-            raise UsageError("missing COMMAND: derive, codegen, verify or report (see --help)")
+            raise UsageError(
+                "missing COMMAND: derive, codegen, verify, report or experiment (see --help)"
+            )
         handler = {
             "derive": _cmd_derive,
             "codegen": _cmd_codegen,
             "verify": _cmd_verify,
             "report": _cmd_report,
+            "experiment": _cmd_experiment,
         }[args.command]
         return handler(args)
     except UsageError as exc:
