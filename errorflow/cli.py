@@ -121,6 +121,10 @@ def _build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     experiment.add_argument("--baseline-sequences", type=int, default=20_000, metavar="M")
     experiment.add_argument("--baseline-seconds", type=float, default=30.0, metavar="S")
+    experiment.add_argument(
+        "--jobs", type=int, default=1, metavar="J",
+        help="seeds run at a time in worker processes (default 1)",
+    )  # fmt: skip
     experiment.add_argument("--backend", choices=("auto", "numpy", "numba"), default="auto")
     experiment.add_argument("--quiet", action="store_true", help="no progress lines")
     return parser
@@ -274,7 +278,7 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
     from errorflow.numeric import InvalidArgumentError
     from errorflow.numeric.backends import BackendUnavailableError, resolve
 
-    for name in ("seeds", "max_sequences", "baseline_sequences"):
+    for name in ("seeds", "max_sequences", "baseline_sequences", "jobs"):
         value = getattr(args, name)
         if value is not None and value < 1:
             raise UsageError(f"--{name.replace('_', '-')}: expected an integer >= 1, got {value}")
@@ -305,6 +309,7 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
         baseline_seconds=args.baseline_seconds,
         progress=not args.quiet,
         backend=args.backend,
+        jobs=args.jobs,
     )
     sys.stdout.write(runner.summary_markdown(summary))
     print(f"errorflow: wrote {out / chosen.slug}/", file=sys.stderr)

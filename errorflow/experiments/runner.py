@@ -230,6 +230,48 @@ def _write_json(path: Path, data: object) -> None:
     path.write_text(json.dumps(data, indent=1, default=float) + "\n", encoding="utf-8")
 
 
+def _seed(
+    task: Task,
+    seed: int,
+    label: str,
+    budget: int,
+    baseline: tuple[int, float] | None,
+    stream: TextIO,
+    progress: bool,
+    backend: str,
+) -> dict[str, object]:
+    """One seed: the LSTM run, and the baseline's when ``baseline`` (sequences, seconds)."""
+    bar = ProgressBar(stream, label) if progress else None
+    result, _ = train_lstm(task, seed, budget, bar, backend=backend)
+    record: dict[str, object] = {
+        "task": task.name,
+        "options": task.options,
+        "seed": seed,
+        "lstm": _record(result),
+    }
+    if bar:
+        bar.done(_line(label, result))
+    if baseline is not None:
+        bar = ProgressBar(stream, f"{task.slug} seed {seed} RNN+BPTT") if progress else None
+        base = train_rnn(task, seed, baseline[0], baseline[1], bar)
+        record["baseline"] = _record(base)
+        if bar:
+            bar.done(
+                f"{task.slug} seed {seed} RNN+BPTT: "
+                f"{'success' if base.success else 'no success'} after {base.sequences:,} "
+                f"sequences ({base.stopped_by}); flow over lag {base.flow['lag']}: "
+                f"10^{base.flow['log10_max_factor']:.1f}"
+            )
+    return record
+
+
+def _seed_in_worker(name: str, options: dict[str, int], *args) -> dict[str, object]:
+    """:func:`_seed` in a worker process (a :class:`Task` holds closures: rebuilt here)."""
+    from .tasks import task as make
+
+    return _seed(make(name, **options), *args[:-2], sys.stderr, *args[-2:])
+
+
 def run(
     task: Task,
     seeds: int,
@@ -244,41 +286,46 @@ def run(
     progress: bool = True,
     backend: str = "auto",
     figure: bool = True,
+    jobs: int = 1,
 ) -> dict[str, object]:
     """Run ``seeds`` LSTM trainings (seeds ``first_seed ..``) and baselines on the first
-    ``baseline_seeds`` of them; write the per-seed JSON, the summary and the figure under
-    ``out / task.slug``; return the summary."""
+    ``baseline_seeds`` of them, ``jobs`` seeds at a time (worker processes when > 1); write
+    the per-seed JSON, the summary and the figure under ``out / task.slug``; return the
+    summary."""
     budget = task.default_max if max_sequences is None else max_sequences
     folder = out / task.slug
     folder.mkdir(parents=True, exist_ok=True)
-    runs: list[dict[str, object]] = []
     start = time.perf_counter()
-    for i, seed in enumerate(range(first_seed, first_seed + seeds)):
-        label = f"{task.slug} seed {seed} ({i + 1}/{seeds})"
-        bar = ProgressBar(stream, label) if progress else None
-        result, _ = train_lstm(task, seed, budget, bar, backend=backend)
-        record: dict[str, object] = {
-            "task": task.name,
-            "options": task.options,
-            "seed": seed,
-            "lstm": _record(result),
-        }
-        if bar:
-            bar.done(_line(label, result))
-        if i < baseline_seeds:
-            bar = ProgressBar(stream, f"{task.slug} seed {seed} RNN+BPTT") if progress else None
-            base = train_rnn(task, seed, baseline_sequences, baseline_seconds, bar)
-            record["baseline"] = _record(base)
-            if bar:
-                bar.done(
-                    f"{task.slug} seed {seed} RNN+BPTT: "
-                    f"{'success' if base.success else 'no success'} after {base.sequences:,} "
-                    f"sequences ({base.stopped_by}); flow over lag {base.flow['lag']}: "
-                    f"10^{base.flow['log10_max_factor']:.1f}"
-                )
-        _write_json(folder / f"seed-{seed}.json", record)
-        runs.append(record)
+    plan = [
+        (
+            seed,
+            f"{task.slug} seed {seed} ({i + 1}/{seeds})",
+            budget,
+            (baseline_sequences, baseline_seconds) if i < baseline_seeds else None,
+        )
+        for i, seed in enumerate(range(first_seed, first_seed + seeds))
+    ]
+    runs: list[dict[str, object]] = []
+    if jobs > 1 and seeds > 1:
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_context
+
+        with ProcessPoolExecutor(min(jobs, seeds), mp_context=get_context("spawn")) as pool:
+            futures = [
+                pool.submit(_seed_in_worker, task.name, task.options, *p, progress, backend)
+                for p in plan
+            ]
+            for future in futures:
+                record = future.result()
+                _write_json(folder / f"seed-{record['seed']}.json", record)
+                runs.append(record)
+    else:
+        for p in plan:
+            record = _seed(task, *p, stream, progress, backend)
+            _write_json(folder / f"seed-{record['seed']}.json", record)
+            runs.append(record)
     summary = summarize(task, runs, budget, time.perf_counter() - start)
+    summary["jobs"] = jobs
     _write_json(folder / "summary.json", summary)
     (folder / "summary.md").write_text(summary_markdown(summary), encoding="utf-8")
     if figure:

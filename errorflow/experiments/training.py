@@ -43,7 +43,8 @@ class Progress:
 @dataclass
 class RunResult:
     """One training run: success, sequences to success (or the budget), wall time, the test
-    figures after the stop, and the learning curve."""
+    figures after the stop, the learning curve, and when the cells were connected to the
+    outputs (``Task.grow_cells``; ``None``: never)."""
 
     success: bool
     sequences: int
@@ -51,6 +52,7 @@ class RunResult:
     test: dict[str, float] = field(default_factory=dict)
     curve: list[tuple[int, float]] = field(default_factory=list)
     stopped_by: str = ""
+    cells_added: int | None = 0
 
 
 def sequence_errors(task: Task, outputs: np.ndarray, seq: TaskSequence) -> float:
@@ -116,9 +118,22 @@ def train_lstm(
     rng = np.random.default_rng([seed, 1997])
     test_rng = np.random.default_rng([seed, 2560])
     layout = task.layout
+    # per-step updates where every step has a target (2a); where only the end has one, the
+    # per-sequence update is the same rule and skips a weight update per step
     learner = lstm.OnlineLearner(
-        layout, lstm.init_params(layout, rng, **task.init), task.lr, backend=backend
+        layout,
+        lstm.init_params(layout, rng, **task.init),
+        task.lr,
+        update="step" if task.every_step else "sequence",
+        backend=backend,
     )
+    cells = np.zeros(layout.shapes["w_k"], dtype=bool)
+    cells[:, : layout.n_cells] = True  # the output weights from the cells
+    blocks: list[float] = []  # mean loss per 100 sequences, while the cells wait
+    block = 0.0
+    grown = not task.grow_cells
+    if not grown:
+        learner.freeze("w_k", cells)
     recent: deque[float] = deque(maxlen=max(task.window, 1))
     wrong_recent = 0
     curve: list[tuple[int, float]] = []
@@ -127,10 +142,19 @@ def train_lstm(
     start = time.perf_counter()
     last_report = start
     success, stopped_by, seen = False, "budget", 0
+    cells_added: int | None = None if task.grow_cells else 0
     while seen < max_sequences:
         seq = task.sample(rng)
         loss, y_last = learner.step(seq.xs, seq.targets, seq.mask)
         seen += 1
+        if not grown:
+            block += loss
+            if seen % 100 == 0:
+                blocks.append(block / 100)
+                block = 0.0
+                if len(blocks) >= 5 and blocks[-1] > 0.98 * blocks[-5]:
+                    learner.unfreeze("w_k", cells)  # the cells join, their weights from 0
+                    grown, cells_added = True, seen
         # score the sequence as it was presented (before this update)
         if task.every_step:
             err = float(np.sqrt(2.0 * loss / seq.mask.sum()))  # RMS over every target
@@ -153,8 +177,10 @@ def train_lstm(
                 if sum(recent) / task.window < task.st3_beta:
                     success, stopped_by = True, "ST3"
                     break
-        elif seen % task.check_every == 0 and (
-            task.window == 0 or (len(recent) == task.window and wrong_recent == 0)
+        elif (
+            grown
+            and seen % task.check_every == 0
+            and (task.window == 0 or (len(recent) == task.window and wrong_recent == 0))
         ):
             if evaluate(task, learner.params, test_rng, until_wrong=True)["wrong"] == 0:
                 success, stopped_by = True, "test"
@@ -168,7 +194,9 @@ def train_lstm(
     wall = time.perf_counter() - start
     if progress is not None:
         progress(Progress(seen, sum(recent) / max(len(recent), 1), max_sequences, wall))
-    result = RunResult(success, seen, wall, curve=curve, stopped_by=stopped_by)
+    result = RunResult(
+        success, seen, wall, curve=curve, stopped_by=stopped_by, cells_added=cells_added
+    )
     params = learner.params
     if test:
         result.test = evaluate(task, params, test_rng)
