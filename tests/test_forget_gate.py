@@ -6,16 +6,15 @@ cell differenced by central differences, and mpmath for long lags.
 
 from __future__ import annotations
 
-import ast
 import math
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import mpmath
 import numpy as np
 import pytest
+from _latex import check_equation
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -25,30 +24,6 @@ from errorflow.numeric import Float64RangeError, InvalidArgumentError
 from errorflow.numeric import forget_gate as fg
 from errorflow.report import compile_pdf
 from errorflow.verify.claims_forget_gate import numpy_cell_states
-
-
-def _checker():
-    """``check_equation`` of tests/test_latex_equations.py without importing that module (its
-    import renders every registered derivation, about a minute): only the function and the
-    two tables it reads are executed."""
-    path = Path(__file__).with_name("test_latex_equations.py")
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    keep = [
-        node
-        for node in tree.body
-        if (isinstance(node, ast.Import) and node.names[0].name == "re")
-        or (isinstance(node, ast.FunctionDef) and node.name == "check_equation")
-        or (
-            isinstance(node, ast.Assign)
-            and getattr(node.targets[0], "id", "") in ("KNOWN", "LEFTOVERS")
-        )
-    ]
-    scope: dict = {}
-    exec(compile(ast.Module(keep, []), str(path), "exec"), scope)
-    return scope["check_equation"]
-
-
-check_equation = _checker()
 
 FINITE = {"allow_nan": False, "allow_infinity": False, "allow_subnormal": False, "width": 64}
 

@@ -1,13 +1,12 @@
 """The GRU (SPEC S3): proofs, LaTeX, the numeric API, property tests and a deliberate break."""
 
-import ast
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import sympy as sp
+from _latex import check_equation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,21 +15,6 @@ from errorflow.numeric import InvalidArgumentError, gru
 from errorflow.report import compile_pdf
 from errorflow.verify import PROFILES, claims_gru, registry
 from errorflow.verify.claims_gru import log_inf_norm, plain_step, random_params
-
-
-def latex_checker():
-    """``check_equation`` of test_latex_equations, without building every derivation."""
-    tree = ast.parse(Path(__file__).with_name("test_latex_equations.py").read_text())
-    keep = [
-        node
-        for node in tree.body
-        if (isinstance(node, ast.Import) and node.names[0].name == "re")
-        or (isinstance(node, ast.Assign) and node.targets[0].id in {"KNOWN", "LEFTOVERS"})
-        or (isinstance(node, ast.FunctionDef) and node.name == "check_equation")
-    ]
-    namespace: dict = {}
-    exec(compile(ast.Module(keep, []), "test_latex_equations.py", "exec"), namespace)
-    return namespace["check_equation"]
 
 
 @st.composite
@@ -62,7 +46,7 @@ def test_explicit_jacobian_matches_matrix_form_and_a_half_closed_gate_is_not_ide
 
 
 def test_latex_and_text():
-    check = latex_checker()
+    check = check_equation
     d = deriv.derivation()
     for section in d.sections:
         for step in section.steps:

@@ -2,42 +2,20 @@
 
 from __future__ import annotations
 
-import ast
 import math
 import subprocess
 import sys
-from pathlib import Path
 
 import mpmath
 import numpy as np
 import pytest
+from _latex import check_equation
 from hypothesis import given
 from hypothesis import strategies as st
 
 from errorflow.derivations import guessing as deriv
 from errorflow.numeric import guessing
 from errorflow.verify import PROFILES, REGISTRY, claims_guessing, registry
-
-
-def _load_check_equation():
-    """``check_equation`` of tests/test_latex_equations.py, the same function, without
-    importing that module (its collection builds every derivation: ~45 s)."""
-    path = Path(__file__).with_name("test_latex_equations.py")
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    wanted = {"KNOWN", "LEFTOVERS", "check_equation"}
-    body = [
-        node
-        for node in tree.body
-        if (isinstance(node, ast.Import) and node.names[0].name == "re")
-        or (isinstance(node, ast.FunctionDef) and node.name in wanted)
-        or (isinstance(node, ast.Assign) and {getattr(t, "id", "") for t in node.targets} & wanted)
-    ]
-    namespace: dict = {}
-    exec(compile(ast.Module(body=body, type_ignores=[]), str(path), "exec"), namespace)
-    return namespace["check_equation"]
-
-
-check_equation = _load_check_equation()
 
 
 def test_every_proof_holds():

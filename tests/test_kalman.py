@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import ast
 import math
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from _latex import check_equation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,27 +18,6 @@ from errorflow.numeric.activations import ACTIVATIONS
 from errorflow.verify import PROFILES, REGISTRY, claims_kalman, registry
 
 ACTS = ("logistic", "tanh", "identity")
-
-
-def _load_check_equation():
-    """``check_equation`` of tests/test_latex_equations.py, the same function, without
-    importing that module (its collection builds every derivation: ~45 s)."""
-    path = Path(__file__).with_name("test_latex_equations.py")
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    wanted = {"KNOWN", "LEFTOVERS", "check_equation"}
-    body = [
-        node
-        for node in tree.body
-        if (isinstance(node, ast.Import) and node.names[0].name == "re")
-        or (isinstance(node, ast.FunctionDef) and node.name in wanted)
-        or (isinstance(node, ast.Assign) and {getattr(t, "id", "") for t in node.targets} & wanted)
-    ]
-    namespace: dict = {}
-    exec(compile(ast.Module(body=body, type_ignores=[]), str(path), "exec"), namespace)
-    return namespace["check_equation"]
-
-
-check_equation = _load_check_equation()
 
 
 def ref_scaling(W, nets, act, lam):

@@ -1,15 +1,14 @@
 """Leaky units and Sun et al.'s additive unit (SPEC S5): proofs, rendering, kernels, API."""
 
-import ast
 import math
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import mpmath
 import numpy as np
 import pytest
+from _latex import check_equation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,26 +17,6 @@ from errorflow.numeric import Float64RangeError, InvalidArgumentError, leaky
 from errorflow.report import compile_pdf
 from errorflow.verify import PROFILES, registry
 from errorflow.verify import claims_leaky as claims
-
-
-def _load_checker():
-    """``check_equation`` of tests/test_latex_equations.py without running that module's
-    collection code (which builds every derivation, including the slow LSTM ones)."""
-    src = Path(__file__).with_name("test_latex_equations.py").read_text()
-    names = {"KNOWN", "LEFTOVERS", "check_equation"}
-    body = [
-        node
-        for node in ast.parse(src).body
-        if (isinstance(node, ast.Import) and node.names[0].name == "re")
-        or (isinstance(node, ast.FunctionDef) and node.name in names)
-        or (isinstance(node, ast.Assign) and {getattr(t, "id", "") for t in node.targets} & names)
-    ]
-    scope: dict = {}
-    exec(compile(ast.Module(body=body, type_ignores=[]), "test_latex_equations.py", "exec"), scope)
-    return scope["check_equation"]
-
-
-check_equation = _load_checker()
 
 
 # --- derivation ----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+from _latex import check_equation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,7 +16,6 @@ from errorflow.numeric import Float64RangeError, InvalidArgumentError, narx
 from errorflow.report import compile_pdf
 from errorflow.verify import PROFILES, registry
 from errorflow.verify import claims_narx as claims
-from tests.test_leaky import check_equation
 
 
 def test_every_proof_holds():

@@ -14,6 +14,7 @@ import time
 import mpmath
 import numpy as np
 import pytest
+from _latex import check_equation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -23,7 +24,7 @@ from errorflow.numeric import forget_gate as fg
 from errorflow.numeric import peephole as ph
 from errorflow.report import compile_pdf
 from errorflow.verify.claims_peephole import numpy_peephole_state
-from tests.test_forget_gate import FINITE, check_equation
+from tests.test_forget_gate import FINITE
 
 weights = st.floats(-4.0, 4.0, **FINITE)
 

@@ -1,13 +1,12 @@
 """RTRL (SPEC S6): proofs, generated kernels, the numeric API, and checks that can fail."""
 
-import ast
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import sympy as sp
+from _latex import check_equation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,27 +17,6 @@ from errorflow.numeric._generated import rtrl as gen
 from errorflow.verify import claims_rtrl
 from errorflow.verify.reference import mp_log_scaling_factor
 from errorflow.verify.registry import PROFILES
-
-
-def load_check_equation():
-    """``check_equation`` of tests/test_latex_equations.py, without running that module's
-    import-time collection of every derivation's equations (tens of seconds)."""
-    path = Path(__file__).with_name("test_latex_equations.py")
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    wanted = {"KNOWN", "LEFTOVERS", "check_equation", "re"}
-    keep = [
-        node
-        for node in tree.body
-        if (isinstance(node, ast.Import) and node.names[0].name in wanted)
-        or (isinstance(node, ast.Assign) and node.targets[0].id in wanted)
-        or (isinstance(node, ast.FunctionDef) and node.name in wanted)
-    ]
-    namespace: dict = {}
-    exec(compile(ast.Module(keep, type_ignores=[]), str(path), "exec"), namespace)
-    return namespace["check_equation"]
-
-
-check_equation = load_check_equation()
 
 _ACTS = ("logistic", "tanh", "identity", "h", "g")
 

@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pytest
+from _latex import check_equation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,9 +16,7 @@ from errorflow.numeric import second_order as so
 from errorflow.numeric._generated import second_order as gen
 from errorflow.verify import claims_second_order
 from errorflow.verify.registry import PROFILES
-from tests.test_rtrl import load_check_equation
 
-check_equation = load_check_equation()
 _ACTS = ("logistic", "tanh", "identity")
 
 

@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pytest
+from _latex import check_equation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,7 +15,6 @@ from errorflow.numeric.activations import ACTIVATIONS
 from errorflow.report import compile_pdf
 from errorflow.verify import PROFILES, claims_spectral, registry
 from errorflow.verify.strategies import weight_matrices
-from tests.test_gru import latex_checker
 
 
 def test_every_proof_holds():
@@ -29,7 +29,7 @@ def test_norm_examples_neither_dominates():
 
 
 def test_latex_and_text(tmp_path):
-    check = latex_checker()
+    check = check_equation
     d = deriv.derivation()
     for section in d.sections:
         for step in section.steps:
