@@ -119,6 +119,11 @@ def _build_parser() -> argparse.ArgumentParser:
         "--baseline-seeds", type=int, default=3, metavar="N",
         help="seeds that also train the RNN + BPTT baseline (default 3; 0: none)",
     )  # fmt: skip
+    experiment.add_argument(
+        "--baseline", choices=("bptt", "rtrl"), default="bptt",
+        help="the baseline's gradient: full BPTT, or RTRL (the same gradient, O(n^4) per step; "
+        "only for nets of at most 16 units)",
+    )  # fmt: skip
     experiment.add_argument("--baseline-sequences", type=int, default=20_000, metavar="M")
     experiment.add_argument("--baseline-seconds", type=float, default=30.0, metavar="S")
     experiment.add_argument(
@@ -293,6 +298,15 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
     except (InvalidArgumentError, BackendUnavailableError) as exc:
         text = str(exc).removeprefix(f"{exc.argument}: ")
         raise UsageError(f"--{exc.argument}: {text}") from None
+    from errorflow.experiments.baselines import RTRL_MAX_UNITS, baseline_units
+
+    units = baseline_units(chosen)
+    if args.baseline == "rtrl" and args.baseline_seeds and units > RTRL_MAX_UNITS:
+        raise UsageError(
+            f"--baseline rtrl: the {chosen.name} baseline has {units} units, RTRL costs "
+            f"2 n^4 = {2 * units**4:,} operations per step (at most {RTRL_MAX_UNITS} units); "
+            "use --baseline bptt, the same gradient"
+        )
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -307,6 +321,7 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
         baseline_seeds=args.baseline_seeds,
         baseline_sequences=args.baseline_sequences,
         baseline_seconds=args.baseline_seconds,
+        baseline_method=args.baseline,
         progress=not args.quiet,
         backend=args.backend,
         jobs=args.jobs,

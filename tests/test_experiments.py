@@ -205,6 +205,15 @@ def test_2a_with_a_short_lag_succeeds_and_is_tested_on_both_sequences():
     assert result.test["max_abs"] < 0.25
 
 
+def test_rtrl_baseline_takes_the_same_steps_as_bptt():
+    t = task("adding", T=12)
+    a = train_rnn(t, seed=3, max_sequences=40, max_seconds=60)
+    b = train_rnn(t, seed=3, max_sequences=40, max_seconds=60, method="rtrl")
+    assert b.method == "rtrl" and a.sequences == b.sequences == 40
+    assert np.allclose([v for _, v in a.curve], [v for _, v in b.curve], rtol=1e-9)
+    assert b.flow["log10_max_factor"] == pytest.approx(a.flow["log10_max_factor"], rel=1e-9)
+
+
 def test_baseline_reports_its_measured_error_flow():
     base = train_rnn(task("adding", T=20), seed=0, max_sequences=300, max_seconds=20)
     assert base.sequences == 300 and not base.success
@@ -228,7 +237,7 @@ def test_run_writes_seed_records_summary_and_figure(tmp_path):
     assert json.loads((folder / "summary.json").read_text())["seeds"] == 2
     assert (folder / "learning-curve.png").stat().st_size > 1000
     text = (folder / "summary.md").read_text()
-    assert "errorflow LSTM" in text and "RNN + full BPTT" in text and "Readings" in text
+    assert "errorflow LSTM" in text and "RNN + BPTT" in text and "Readings" in text
     assert summary["successes"] == 0 and summary["sequences_to_success"]["mean"] is None
     # the reproduction table reads such folders
     md = reproduction.markdown(tmp_path)
@@ -262,6 +271,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
         (["2a", "--T", "5"], "--T: is not an option of '2a'"),
         (["adding", "--seeds", "0"], "--seeds: expected an integer >= 1"),
         (["adding", "--max-sequences", "-3"], "--max-sequences: expected an integer >= 1"),
+        (["2a", "--baseline", "rtrl"], "--baseline rtrl: the 2a baseline has 102 units"),
     ],
 )
 def test_bad_options_give_one_line_and_exit_2(args, needle):

@@ -3,7 +3,9 @@ full BPTT (RTRL computes the same gradient, SPEC S6), with the measured decay of
 
 The net is :mod:`errorflow.numeric.rnn`'s: ``net(t) = W y(t-1) + U [x(t), 1]``,
 ``y = f(net)`` (logistic), the output units being the last ``K`` of the ``n`` units; its
-gradient is :func:`errorflow.numeric.rnn.bptt_gradient` (the generated B1-B2 kernels).
+gradient comes from the generated B1-B2 kernels (BPTT, :func:`errorflow.numeric.rnn.
+error_signals`) or, with ``method="rtrl"``, from :func:`errorflow.numeric.rtrl.rtrl_gradient`
+(the same gradient forward in time, S6; ``2 n^4`` operations per step, so only for small nets).
 
 * exp. 2a: the paper's RTRL/BPTT architecture: one self-recurrent hidden unit and ``p + 1``
   non-recurrent output units, each layer reading all lower layers (inputs and the hidden unit;
@@ -27,12 +29,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from errorflow.numeric import rnn
+from errorflow.numeric import rnn, rtrl
 
 from .tasks import Task
 from .training import CURVE_POINTS, Progress
 
-__all__ = ["BaselineResult", "train_rnn"]
+__all__ = ["METHODS", "RTRL_MAX_UNITS", "BaselineResult", "baseline_units", "train_rnn"]
+
+#: How the baseline computes its gradient: BPTT (B2) or RTRL (S6, the same gradient).
+METHODS = ("bptt", "rtrl")
+#: RTRL costs 2 n^4 operations per step (S6): beyond this many units it is not feasible here.
+RTRL_MAX_UNITS = 16
+
+
+def baseline_units(task: Task) -> int:
+    """The number of units of ``task``'s baseline net."""
+    return _architecture(task)[0]
 
 
 @dataclass
@@ -47,6 +59,7 @@ class BaselineResult:
     flow: dict[str, float] = field(default_factory=dict)
     curve: list[tuple[int, float]] = field(default_factory=list)
     stopped_by: str = ""
+    method: str = "bptt"
 
 
 def _architecture(task: Task) -> tuple[int, int, np.ndarray, np.ndarray]:
@@ -80,11 +93,14 @@ def train_rnn(
     max_sequences: int,
     max_seconds: float,
     progress: Callable[[Progress], None] | None = None,
+    method: str = "bptt",
 ) -> BaselineResult:
     """Train the baseline online (one BPTT update per sequence, lr ``task.baseline["lr"]``,
     weights from ``[-scale, scale]`` as the LSTM's) until it meets the task's per-sequence
     criterion on the last ``window`` training sequences (ST3 for adding) or the budget
     (``max_sequences`` or ``max_seconds``) runs out."""
+    if method not in METHODS:
+        raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
     rng = np.random.default_rng([seed, 1991])
     n, K, w_mask, u_mask = _architecture(task)
     scale = float(task.init.get("scale", 0.1))
@@ -101,10 +117,16 @@ def train_rnn(
     while seen < max_sequences and time.perf_counter() - start < max_seconds:
         seq = task.sample(rng)
         xs, d, m = _full(seq, n, K)
-        traj, theta = rnn.error_signals(W, xs, d, U=U, mask=m)
-        y_prev = np.vstack([np.zeros((1, n)), traj.ys[:-1]])
-        W += lr * (theta.T @ y_prev) * w_mask  # -lr dE/dW (B2)
-        U += lr * (theta.T @ xs) * u_mask
+        if method == "bptt":
+            traj, theta = rnn.error_signals(W, xs, d, U=U, mask=m)
+            y_prev = np.vstack([np.zeros((1, n)), traj.ys[:-1]])
+            gW, gU = -(theta.T @ y_prev), -(theta.T @ xs)  # dE/dW, dE/dU (B2)
+        else:  # the same gradient forward in time (S6)
+            traj = rnn.forward(W, xs, U=U)
+            _, grads = rtrl.rtrl_gradient(W, xs, d, U=U, mask=m)
+            gW, gU = grads["W"], grads["U"]
+        W -= lr * gW * w_mask
+        U -= lr * gU * u_mask
         out = traj.ys[:, n - K :]
         if task.every_step:
             err = float(np.max(np.abs(out - seq.targets)[seq.mask]))
@@ -131,7 +153,13 @@ def train_rnn(
         stopped_by = f"{max_seconds:.0f} s"
     wall = time.perf_counter() - start
     result = BaselineResult(
-        success, seen, wall, int(w_mask.sum() + u_mask.sum()), curve=curve, stopped_by=stopped_by
+        success,
+        seen,
+        wall,
+        int(w_mask.sum() + u_mask.sum()),
+        curve=curve,
+        stopped_by=stopped_by,
+        method=method,
     )
     result.flow = _flow(task, W, U, n, K, rng)
     return result

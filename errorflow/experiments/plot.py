@@ -17,7 +17,8 @@ __all__ = ["learning_curves"]
 def learning_curves(summary: dict[str, object], runs: Sequence[dict[str, object]]) -> Figure:
     """The learning-curve figure of one experiment: mean absolute training error (the scored
     outputs' error, RMS over all targets for 2a) per block of sequences, LSTM seeds in colour,
-    the RNN + BPTT baseline in grey, the success points marked, the paper's mean as a line."""
+    the RNN baseline (BPTT or RTRL) in grey, the success points marked, the paper's mean as a
+    line."""
     fig = Figure(figsize=(6.4, 3.8), layout="constrained")
     ax = fig.subplots()
     for i, r in enumerate(runs):
@@ -30,7 +31,8 @@ def learning_curves(summary: dict[str, object], runs: Sequence[dict[str, object]
         base = r.get("baseline")
         if base and base["curve"]:
             xs, ys = zip(*base["curve"], strict=True)
-            label = "RNN + full BPTT" if i == 0 else None
+            method = base.get("method", "bptt").upper()
+            label = f"RNN + {method}" if i == 0 else None
             ax.plot(xs, ys, lw=0.9, color="0.55", ls="--", label=label)
     paper = summary.get("paper")
     if paper and paper.get("sequences"):

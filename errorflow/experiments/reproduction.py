@@ -46,7 +46,8 @@ def _cells(s: dict[str, object]) -> list[str]:
     base_text = "-"
     if base:
         base_text = (
-            f"{base['successes']}/{base['seeds']} within {_n(base['sequences']['max'])} seqs; "
+            f"{base.get('method', 'bptt').upper()}: {base['successes']}/{base['seeds']} within "
+            f"{_n(base['sequences']['max'])} seqs; "
             f"flow over lag {base['lag']}: 10^{base['log10_max_factor']['median']:.0f}"
         )
     return [
@@ -71,7 +72,7 @@ _HEAD = [
     "ours / paper",
     "wrong test sequences (mean)",
     "wall time (2 cores)",
-    "RNN + full BPTT",
+    "RNN baseline",
 ]
 
 

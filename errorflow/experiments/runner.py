@@ -133,6 +133,7 @@ def summarize(
     baseline = None
     if base:
         baseline = {
+            "method": base[0].get("method", "bptt"),
             "seeds": len(base),
             "successes": sum(1 for b in base if b["success"]),
             "sequences": _stats([float(b["sequences"]) for b in base]),
@@ -204,7 +205,8 @@ def summary_markdown(summary: dict[str, object]) -> str:
     b = s["baseline"]
     if b:
         lines.append(
-            f"| RNN + full BPTT ({b['n_weights']} weights) | {b['successes']}/{b['seeds']} | "
+            f"| RNN + {b.get('method', 'bptt').upper()} ({b['n_weights']} weights) | "
+            f"{b['successes']}/{b['seeds']} | "
             f"{_num(b['sequences']['mean'])} seen | - | - | - | - | - |"
         )
     lines.append("")
@@ -235,7 +237,7 @@ def _seed(
     seed: int,
     label: str,
     budget: int,
-    baseline: tuple[int, float] | None,
+    baseline: tuple[int, float, str] | None,
     stream: TextIO,
     progress: bool,
     backend: str,
@@ -252,12 +254,13 @@ def _seed(
     if bar:
         bar.done(_line(label, result))
     if baseline is not None:
-        bar = ProgressBar(stream, f"{task.slug} seed {seed} RNN+BPTT") if progress else None
-        base = train_rnn(task, seed, baseline[0], baseline[1], bar)
+        name = f"RNN+{baseline[2].upper()}"
+        bar = ProgressBar(stream, f"{task.slug} seed {seed} {name}") if progress else None
+        base = train_rnn(task, seed, baseline[0], baseline[1], bar, method=baseline[2])
         record["baseline"] = _record(base)
         if bar:
             bar.done(
-                f"{task.slug} seed {seed} RNN+BPTT: "
+                f"{task.slug} seed {seed} {name}: "
                 f"{'success' if base.success else 'no success'} after {base.sequences:,} "
                 f"sequences ({base.stopped_by}); flow over lag {base.flow['lag']}: "
                 f"10^{base.flow['log10_max_factor']:.1f}"
@@ -282,6 +285,7 @@ def run(
     baseline_seeds: int = 3,
     baseline_sequences: int = 20_000,
     baseline_seconds: float = 30.0,
+    baseline_method: str = "bptt",
     stream: TextIO = sys.stderr,
     progress: bool = True,
     backend: str = "auto",
@@ -301,7 +305,7 @@ def run(
             seed,
             f"{task.slug} seed {seed} ({i + 1}/{seeds})",
             budget,
-            (baseline_sequences, baseline_seconds) if i < baseline_seeds else None,
+            (baseline_sequences, baseline_seconds, baseline_method) if i < baseline_seeds else None,
         )
         for i, seed in enumerate(range(first_seed, first_seed + seeds))
     ]
