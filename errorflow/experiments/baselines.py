@@ -32,7 +32,7 @@ import numpy as np
 from errorflow.numeric import rnn, rtrl
 
 from .tasks import Task
-from .training import CURVE_POINTS, Progress
+from .training import Curve, Progress
 
 __all__ = ["METHODS", "RTRL_MAX_UNITS", "BaselineResult", "baseline_units", "train_rnn"]
 
@@ -109,9 +109,8 @@ def train_rnn(
     lr = float(task.baseline.get("lr", task.lr))
     window = task.window or 100
     recent: deque[float] = deque(maxlen=window)
-    curve: list[tuple[int, float]] = []
-    step = max(1, max_sequences // CURVE_POINTS)
-    acc, acc_n, seen = 0.0, 0, 0
+    curve = Curve()
+    seen = 0
     start = last = time.perf_counter()
     success, stopped_by = False, "budget"
     while seen < max_sequences and time.perf_counter() - start < max_seconds:
@@ -134,11 +133,7 @@ def train_rnn(
             err = float(np.max(np.abs(out[-1] - seq.final_target)))
         recent.append(err)
         seen += 1
-        acc += err
-        acc_n += 1
-        if seen % step == 0:
-            curve.append((seen, acc / acc_n))
-            acc, acc_n = 0.0, 0
+        curve.add(err)
         if len(recent) == window and max(recent) < task.threshold:
             if task.stop != "st3" or sum(recent) / window < task.st3_beta:
                 success, stopped_by = True, f"last {window} correct"
@@ -147,8 +142,6 @@ def train_rnn(
         if progress is not None and now - last > 0.25:
             last = now
             progress(Progress(seen, sum(recent) / len(recent), max_sequences, now - start))
-    if acc_n:
-        curve.append((seen, acc / acc_n))
     if stopped_by == "budget" and seen < max_sequences:
         stopped_by = f"{max_seconds:.0f} s"
     wall = time.perf_counter() - start
@@ -157,7 +150,7 @@ def train_rnn(
         seen,
         wall,
         int(w_mask.sum() + u_mask.sum()),
-        curve=curve,
+        curve=curve.points(),
         stopped_by=stopped_by,
         method=method,
     )

@@ -23,7 +23,7 @@ from errorflow.numeric.tasks import TaskSequence
 
 from .tasks import Task
 
-__all__ = ["Progress", "RunResult", "evaluate", "sequence_errors", "train_lstm"]
+__all__ = ["Curve", "Progress", "RunResult", "evaluate", "sequence_errors", "train_lstm"]
 
 #: How many points a learning curve keeps (sequences seen, mean absolute error).
 CURVE_POINTS = 200
@@ -99,8 +99,40 @@ def evaluate(
     }
 
 
-def _curve_step(budget: int) -> int:
-    return max(1, budget // CURVE_POINTS)
+class Curve:
+    """A learning curve: the mean error of blocks of ``BLOCK`` sequences, thinned at the end
+    to at most :data:`CURVE_POINTS` points (adjacent blocks merged), so its resolution follows
+    the run's length, not its budget."""
+
+    BLOCK = 100
+
+    def __init__(self) -> None:
+        self.means: list[float] = []
+        self.total, self.count, self.seen = 0.0, 0, 0
+
+    def add(self, error: float) -> None:
+        self.total += error
+        self.count += 1
+        self.seen += 1
+        if self.count == self.BLOCK:
+            self.means.append(self.total / self.count)
+            self.total, self.count = 0.0, 0
+
+    def points(self) -> list[tuple[int, float]]:
+        """``(sequences seen, mean error)`` at the end of each (merged) block."""
+        ends = [(i + 1) * self.BLOCK for i in range(len(self.means))]
+        means, sizes = list(self.means), [self.BLOCK] * len(self.means)
+        if self.count:
+            ends.append(self.seen)
+            means.append(self.total / self.count)
+            sizes.append(self.count)
+        k = max(1, -(-len(means) // CURVE_POINTS))
+        out = []
+        for i in range(0, len(means), k):
+            m, n = means[i : i + k], sizes[i : i + k]
+            mean = sum(a * b for a, b in zip(m, n, strict=True)) / sum(n)
+            out.append((ends[min(i + k, len(ends)) - 1], mean))
+        return out
 
 
 def train_lstm(
@@ -136,9 +168,7 @@ def train_lstm(
         learner.freeze("w_k", cells)
     recent: deque[float] = deque(maxlen=max(task.window, 1))
     wrong_recent = 0
-    curve: list[tuple[int, float]] = []
-    step = _curve_step(max_sequences)
-    acc, acc_n = 0.0, 0
+    curve = Curve()
     start = time.perf_counter()
     last_report = start
     success, stopped_by, seen = False, "budget", 0
@@ -164,11 +194,7 @@ def train_lstm(
             wrong_recent -= recent[0] >= task.threshold
         recent.append(err)
         wrong_recent += err >= task.threshold
-        acc += err
-        acc_n += 1
-        if seen % step == 0:
-            curve.append((seen, acc / acc_n))
-            acc, acc_n = 0.0, 0
+        curve.add(err)
         if not np.isfinite(loss):
             stopped_by = "diverged"
             break
@@ -189,13 +215,11 @@ def train_lstm(
         if progress is not None and now - last_report > 0.25:
             last_report = now
             progress(Progress(seen, sum(recent) / len(recent), max_sequences, now - start))
-    if acc_n:
-        curve.append((seen, acc / acc_n))
     wall = time.perf_counter() - start
     if progress is not None:
         progress(Progress(seen, sum(recent) / max(len(recent), 1), max_sequences, wall))
     result = RunResult(
-        success, seen, wall, curve=curve, stopped_by=stopped_by, cells_added=cells_added
+        success, seen, wall, curve=curve.points(), stopped_by=stopped_by, cells_added=cells_added
     )
     params = learner.params
     if test:
