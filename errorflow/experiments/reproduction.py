@@ -54,7 +54,7 @@ def _cells(s: dict[str, object]) -> list[str]:
         s["label"],
         f"{s['successes']}/{s['seeds']}",
         f"{_n(st['mean'])} / {_n(st['median'])}",
-        f"{_n(st['min'])} - {_n(st['max'])}",
+        "-" if st["min"] is None else f"{_n(st['min'])} - {_n(st['max'])}",
         paper_text,
         "-" if ratio is None else f"{ratio:.2f}",
         f"{_n(s['test_wrong']['mean'], 1)} of {_n(s['test_sequences'])}",
