@@ -17,6 +17,7 @@ import pytest
 from _latex import check_equation
 from hypothesis import given
 from hypothesis import strategies as st
+from test_forget_gate import FINITE
 
 from errorflow.derivations import peephole as deriv
 from errorflow.numeric import Float64RangeError, InvalidArgumentError
@@ -24,7 +25,6 @@ from errorflow.numeric import forget_gate as fg
 from errorflow.numeric import peephole as ph
 from errorflow.report import compile_pdf
 from errorflow.verify.claims_peephole import numpy_peephole_state
-from tests.test_forget_gate import FINITE
 
 weights = st.floats(-4.0, 4.0, **FINITE)
 
