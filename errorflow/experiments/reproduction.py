@@ -145,8 +145,8 @@ def latex(figures_dir: Path | None = None, folder: Path = RESULTS) -> str:
         return "\n".join([*out, "No committed runs were found.", ""])
     out += [
         r"{\footnotesize",
-        r"\begin{longtable}{|p{2.2cm}|p{0.9cm}|p{1.7cm}|p{1.6cm}|p{2.0cm}|p{0.8cm}|p{1.2cm}|"
-        r"p{1.5cm}|p{2.2cm}|}",
+        r"\begin{longtable}{|p{2.0cm}|p{1.1cm}|p{1.5cm}|p{1.4cm}|p{1.8cm}|p{0.8cm}|p{1.1cm}|"
+        r"p{1.4cm}|p{2.0cm}|}",
         r"\hline " + " & ".join(_tex(h) for h in _HEAD) + r" \\ \hline\endhead",
         *(" & ".join(_tex(c) for c in _cells(s)) + r" \\ \hline" for s in runs),
         r"\end{longtable}}",
