@@ -36,7 +36,14 @@ from functools import cache
 import sympy as sp
 
 from .arrays import ArrayOp, Contract, Expand, Shape, evaluate, shape
-from .bptt import ERROR_STEP, _explicit, explicit_weights, matrix_product
+from .bptt import (
+    ERROR_STEP,
+    _explicit,
+    _f,
+    _fprime_at,
+    explicit_weights,
+    matrix_product,
+)
 from .bptt import W as W_bptt
 from .bptt import fp as fp_bptt
 from .bptt import injected as e_bptt
@@ -237,12 +244,6 @@ def kernel_specs() -> list[KernelSpec]:
 # ---------------------------------------------------------------------------------------
 # Explicit networks for the proofs.
 # ---------------------------------------------------------------------------------------
-_f = sp.Function("f")
-_z = sp.Symbol("z")
-
-
-def _fprime_at(expr: sp.Expr) -> sp.Expr:
-    return sp.diff(_f(_z), _z).subs(_z, expr)
 
 
 def _arr(values: Sequence[sp.Basic], shp: tuple[int, ...]) -> sp.ImmutableDenseNDimArray:

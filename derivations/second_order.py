@@ -35,7 +35,7 @@ import sympy as sp
 
 from . import lstm
 from .arrays import Contract, Expand, MatVec, Outer
-from .bptt import SCALING_STEP, _explicit
+from .bptt import SCALING_STEP, _explicit, _f, _fprime_at  # the undetermined f and f'(expr), shared
 from .bptt import S_prev as S_bptt
 from .bptt import W as W_bptt
 from .bptt import fp as fp_bptt
@@ -172,12 +172,6 @@ def kernel_specs() -> list[KernelSpec]:
 # ---------------------------------------------------------------------------------------
 # Explicit second-order nets for the proofs.
 # ---------------------------------------------------------------------------------------
-_f = sp.Function("f")
-_z = sp.Symbol("z")
-
-
-def _fprime_at(expr: sp.Expr) -> sp.Expr:
-    return sp.diff(_f(_z), _z).subs(_z, expr)
 
 
 def explicit_weights(k: int, mm: int) -> sp.ImmutableDenseNDimArray:

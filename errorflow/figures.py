@@ -40,7 +40,7 @@ from errorflow import comparison
 from errorflow.derivations.bptt import b7_optimum
 from errorflow.numeric import lstm, rnn
 from errorflow.numeric.activations import ACTIVATIONS
-from errorflow.numeric.logspace import signed_logsumexp
+from errorflow.numeric.logspace import log_matmul
 from errorflow.verify.routes import b9_log_bounds
 
 __all__ = [
@@ -145,15 +145,6 @@ def lag_grid(points: int, q_max: int = Q_MAX) -> np.ndarray:
     return np.unique(np.rint(np.logspace(0.0, np.log10(q_max), points)).astype(np.int64))
 
 
-def _log_matmul(
-    a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]
-) -> tuple[np.ndarray, np.ndarray]:
-    """``A B`` for matrices given as ``(sign, log|.|)``, summed with :func:`signed_logsumexp`."""
-    terms = a[1][:, :, None] + b[1][None, :, :]
-    signs = a[0][:, :, None] * b[0][None, :, :]
-    return signed_logsumexp(terms, signs, axis=1)
-
-
 def log10_flow(W: np.ndarray, nets: np.ndarray, activation: str, lags: Sequence[int]) -> np.ndarray:
     r"""``log10 max_{v,u} |S(q)[v, u]|`` at each lag q in ``lags`` (increasing), in one pass.
 
@@ -168,7 +159,7 @@ def log10_flow(W: np.ndarray, nets: np.ndarray, activation: str, lags: Sequence[
     product = (eye.astype(np.float64), np.where(eye, 0.0, -np.inf))
     out, done = [], 0
     for q in lags:
-        product = _log_matmul(rnn.log_scaling_factor(W, nets[done:q], activation), product)
+        product = log_matmul(rnn.log_scaling_factor(W, nets[done:q], activation), product)
         done = int(q)
         out.append(float(np.max(product[1])) / LN10)
     return np.array(out)

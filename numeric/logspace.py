@@ -20,7 +20,7 @@ import numpy as np
 
 from ._generated.bptt import scaling_step
 
-__all__ = ["ScaledMatrix", "scaled_matrix_chain", "signed_logsumexp"]
+__all__ = ["ScaledMatrix", "log_matmul", "scaled_matrix_chain", "signed_logsumexp"]
 
 LN2 = float(np.log(2.0))
 #: Mantissas smaller than this (relative to their column's maximum) have lost, or are about to
@@ -209,3 +209,13 @@ def scaled_matrix_chain(
     with np.errstate(divide="ignore"):
         log_abs = np.log(np.abs(M)) + (e * LN2)[None, :]
     return ScaledMatrix(np.sign(M), log_abs), scaled
+
+
+def log_matmul(
+    a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``A B`` for matrices given as ``(sign, log|.|)``, summed with :func:`signed_logsumexp`
+    (no entry underflows or overflows)."""
+    terms = a[1][:, :, None] + b[1][None, :, :]
+    signs = a[0][:, :, None] * b[0][None, :, :]
+    return signed_logsumexp(terms, signs, axis=1)

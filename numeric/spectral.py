@@ -25,7 +25,7 @@ from ._generated.spectral import log_bound, step_bound
 from ._generated.spectral import step_jacobian as _step_jacobian
 from ._validate import Float64RangeError, as_array, require
 from .activations import get_activation
-from .logspace import signed_logsumexp
+from .logspace import log_matmul
 
 __all__ = [
     "log_flow_norm",
@@ -146,12 +146,6 @@ def power_iteration_rate(W: object, q: int, seed: int = 0) -> float:
     return total / k
 
 
-def _log_matmul(a: tuple, b: tuple) -> tuple[np.ndarray, np.ndarray]:
-    return signed_logsumexp(
-        a[1][:, :, None] + b[1][None, :, :], a[0][:, :, None] * b[0][None, :, :], axis=1
-    )
-
-
 #: The representative setting of :func:`panel_curve`.
 PANEL = {"n": 4, "sigma_max": 0.9, "activation": "tanh"}
 
@@ -184,7 +178,7 @@ def panel_curve(q_max: int = 10_000, seed: int = 19970) -> tuple[np.ndarray, np.
     out, done = [], 0
     for q in lags:
         segment = rnn.log_scaling_factor(W, nets[done:q], PANEL["activation"])
-        product = _log_matmul(segment, product)
+        product = log_matmul(segment, product)
         done = int(q)
         out.append(_log_norm2(*product))
     return lags, np.array(out) / np.log(10.0), r"tanh RNN, $\sigma_{max}(W)=0.9$ (S4)"

@@ -32,7 +32,7 @@ import numpy as np
 from errorflow.numeric import rnn, rtrl
 
 from .tasks import Task
-from .training import Curve, Progress
+from .training import Curve, Progress, sequence_errors
 
 __all__ = ["METHODS", "RTRL_MAX_UNITS", "BaselineResult", "baseline_units", "train_rnn"]
 
@@ -127,10 +127,7 @@ def train_rnn(
         W -= lr * gW * w_mask
         U -= lr * gU * u_mask
         out = traj.ys[:, n - K :]
-        if task.every_step:
-            err = float(np.max(np.abs(out - seq.targets)[seq.mask]))
-        else:
-            err = float(np.max(np.abs(out[-1] - seq.final_target)))
+        err = sequence_errors(task, out, seq)
         recent.append(err)
         seen += 1
         curve.add(err)

@@ -29,6 +29,7 @@ from errorflow import __version__
 from errorflow.numeric import backends
 
 from .baselines import BaselineResult, train_rnn
+from .reproduction import _n
 from .tasks import Task
 from .training import Progress, RunResult, train_lstm
 
@@ -169,12 +170,6 @@ def summarize(
     }
 
 
-def _num(x: float | None, digits: int = 0) -> str:
-    if x is None:
-        return "-"
-    return f"{x:,.{digits}f}"
-
-
 def summary_markdown(summary: dict[str, object]) -> str:
     """The summary as a Markdown table (ours vs the paper), with the readings used."""
     s = summary
@@ -186,28 +181,28 @@ def summary_markdown(summary: dict[str, object]) -> str:
         "",
         f"{s['seeds']} seeds, budget {s['max_sequences']:,} sequences each, "
         f"{s['n_weights']} weights, lr {s['lr']}; wall time {_clock(s['wall_time'])} "
-        f"(per seed: median {_num(s['lstm_wall_time']['median'], 1)} s).",
+        f"(per seed: median {_n(s['lstm_wall_time']['median'], 1)} s).",
         "",
         "| | success | mean | median | min | max | std | wrong test seqs |",
         "|---|---|---|---|---|---|---|---|",
         f"| errorflow LSTM | {s['successes']}/{s['seeds']} ({100 * rate:.0f}%) | "
-        f"{_num(st['mean'])} | {_num(st['median'])} | {_num(st['min'])} | {_num(st['max'])} | "
-        f"{_num(st['std'])} | {_num(s['test_wrong']['mean'], 1)} of "
-        f"{_num(s['test_sequences'])} |",
+        f"{_n(st['mean'])} | {_n(st['median'])} | {_n(st['min'])} | {_n(st['max'])} | "
+        f"{_n(st['std'])} | {_n(s['test_wrong']['mean'], 1)} of "
+        f"{_n(s['test_sequences'])} |",
     ]
     if paper:
         pct = paper.get("success_percent")
         lines.append(
             f"| paper ({paper['source']}, {paper['trials']} trials) | "
-            f"{'-' if pct is None else f'{pct:.0f}%'} | {_num(paper['sequences'])} | - | - | - "
-            f"| - | {_num(paper.get('wrong'))} |"
+            f"{'-' if pct is None else f'{pct:.0f}%'} | {_n(paper['sequences'])} | - | - | - "
+            f"| - | {_n(paper.get('wrong'))} |"
         )
     b = s["baseline"]
     if b:
         lines.append(
             f"| RNN + {b.get('method', 'bptt').upper()} ({b['n_weights']} weights) | "
             f"{b['successes']}/{b['seeds']} | "
-            f"{_num(b['sequences']['mean'])} seen | - | - | - | - | - |"
+            f"{_n(b['sequences']['mean'])} seen | - | - | - | - | - |"
         )
     lines.append("")
     if s["comparison"]:
